@@ -1,0 +1,3 @@
+from assoc.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""PyTorch models: SO(k) rotations, LeNet tokenizers, decoders and the rotation model."""

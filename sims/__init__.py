@@ -1,0 +1,1 @@
+"""Experiments: configs, the runner, run files, sweeps and reports."""
