@@ -1,0 +1,132 @@
+"""Spoken-digit audio: reading FSDD WAV files and turning waveforms into spectrograms.
+
+The spectrogram is a linear-frequency STFT in log power (dB), 112 frequency bins by
+112 time frames for a recording of any length:
+
+- window: periodic Hann, 222 samples (27.75 ms at 8 kHz), FFT length 222, so the
+  one-sided spectrum has exactly 112 bins from 0 Hz to 4 kHz (the Nyquist frequency)
+  spaced 8000 / 222 = 36.0 Hz apart;
+- hop: the 112 frame starts are spread evenly from the first sample to the last full
+  window (rounded to whole samples), so every recording spans all 112 frames and a
+  frame is 1/112 of the recording's duration, not a fixed number of milliseconds.
+  FSDD's 0.14-2.3 s recordings give hops of about 8 to 164 samples (1-21 ms);
+- padding: a recording shorter than one window (222 samples) is zero-padded at the end
+  to one window; longer recordings are never padded or cropped;
+- scaling: power in dB relative to the recording's loudest bin, clipped at 80 dB below
+  it, mapped linearly to [0, 1] (1 is the loudest bin, 0 is -80 dB or quieter). An
+  all-zero recording gives an all-zero spectrogram.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import scipy.io.wavfile
+import scipy.signal
+
+from assoc.errors import ConfigError, DataError, DataNotFoundError
+
+SAMPLE_RATE = 8000
+N_FFT = 222
+N_FREQUENCIES = N_FFT // 2 + 1
+N_FRAMES = 112
+TOP_DB = 80.0
+
+# Centre frequency (Hz) of each spectrogram row, low to high: 0, 36.0, ..., 4000.
+FREQUENCIES_HZ = np.fft.rfftfreq(N_FFT, d=1.0 / SAMPLE_RATE)
+
+_WINDOW = scipy.signal.get_window("hann", N_FFT)
+
+
+def read_wav(path: str | os.PathLike) -> np.ndarray:
+    """Read an FSDD recording: 8 kHz, mono, 16-bit PCM.
+
+    Returns
+    -------
+    waveform : ndarray of shape (n_samples,), float64 in [-1, 1)
+        The samples divided by 32768.
+
+    Raises
+    ------
+    DataNotFoundError
+        The file does not exist.
+    DataError
+        The file is not a readable WAV, or has another sample rate, channel count or
+        sample format.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"WAV file not found: {path}. Run 'assoc data fetch' or check --data-dir.")
+    try:
+        with warnings.catch_warnings():
+            # scipy warns about chunks it skips (for example LIST metadata); they carry no audio.
+            warnings.simplefilter("ignore", scipy.io.wavfile.WavFileWarning)
+            rate, samples = scipy.io.wavfile.read(path)
+    except (ValueError, EOFError, OSError) as error:
+        raise DataError(f"{path} is not a readable WAV file ({error}). Replace it with the original recording.") from error
+    fix = "FSDD recordings are 8 kHz mono 16-bit PCM; restore the original file or convert it to that format."
+    if rate != SAMPLE_RATE:
+        raise DataError(f"{path} has sample rate {rate} Hz; expected {SAMPLE_RATE} Hz. {fix}")
+    if samples.ndim != 1:
+        raise DataError(f"{path} has {samples.shape[1]} channels; expected 1 (mono). {fix}")
+    if samples.dtype != np.int16:
+        raise DataError(f"{path} has {samples.dtype} samples; expected 16-bit integer PCM. {fix}")
+    if samples.size == 0:
+        raise DataError(f"{path} contains no samples. Restore the original recording.")
+    return samples.astype(np.float64) / 32768.0
+
+
+def spectrogram(waveform: np.ndarray) -> np.ndarray:
+    """Compute the 112 x 112 log-power spectrogram of an 8 kHz waveform, scaled to [0, 1].
+
+    Parameters
+    ----------
+    waveform : ndarray of shape (n_samples,)
+        Samples at 8 kHz, any length of at least one sample.
+
+    Returns
+    -------
+    ndarray of shape (112, 112), float32 in [0, 1]
+        Frequency along axis 0 (0 Hz to 4 kHz, low to high), time along axis 1.
+        See the module docstring for the window, hop, padding and scaling.
+    """
+    waveform = np.asarray(waveform, dtype=np.float64)
+    if waveform.ndim != 1 or waveform.size == 0:
+        raise ConfigError(f"waveform must be a non-empty 1-D array; got shape {waveform.shape}.")
+    if waveform.size < N_FFT:
+        waveform = np.concatenate([waveform, np.zeros(N_FFT - waveform.size)])
+
+    # Frame the signal: 112 windows whose starts are spread evenly over the recording.
+    starts = np.rint(np.linspace(0, waveform.size - N_FFT, N_FRAMES)).astype(np.int64)
+    frames = waveform[starts[:, None] + np.arange(N_FFT)[None, :]] * _WINDOW
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2  # (n_frames, n_frequencies)
+
+    return power_to_unit(power.T)
+
+
+def power_to_unit(power: np.ndarray) -> np.ndarray:
+    """Map a power spectrogram to [0, 1]: dB below its maximum, clipped at 80 dB.
+
+    1 is the loudest bin and 0 is 80 dB below it or quieter. An all-zero input maps to
+    all zeros.
+    """
+    peak = float(power.max())
+    if peak <= 0.0:
+        return np.zeros(power.shape, dtype=np.float32)
+    decibels = 10.0 * np.log10(np.maximum(power, peak * 10.0 ** (-TOP_DB / 10.0)) / peak)
+    return ((decibels + TOP_DB) / TOP_DB).astype(np.float32)
+
+
+def add_noise(waveform: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
+    """Add white Gaussian noise at a signal-to-noise ratio of ``snr_db`` decibels.
+
+    The signal power is the mean square of ``waveform``; the noise variance is that
+    power divided by 10 ** (snr_db / 10).
+    """
+    waveform = np.asarray(waveform, dtype=np.float64)
+    signal_power = float(np.mean(waveform**2))
+    noise_std = np.sqrt(signal_power / 10.0 ** (snr_db / 10.0))
+    return waveform + noise_std * rng.standard_normal(waveform.shape)
