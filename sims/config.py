@@ -1,0 +1,549 @@
+"""Experiment configs: validated, frozen, loaded from TOML text or a built-in name.
+
+An experiment config is a TOML document with top-level keys (dataset, seeds, sizes)
+and the tables ``[unimodal]``, ``[binding]``, ``[learners.<name>]`` and an optional
+``[quick]``. ``[quick]`` repeats any of the other keys with smaller values and replaces
+them when the run is started with ``--quick``. Every key is checked when the config is
+loaded. An unknown key raises ConfigError naming the key, the closest valid key and
+every valid key. An invalid value raises ConfigError naming the key, the value and
+the allowed range or choices.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from assoc.errors import ConfigError, DataNotFoundError
+
+EVAL_SPLITS = ("val", "test")
+
+# The binding experiment: a sketch of the sizes, to be tuned against measured run times.
+_BINDING_TOML = """\
+name = "binding"
+description = "Unimodal pre-training, then cross-modal binding by gradient training and by associative learners"
+dataset = "demo"
+seeds = [0]
+eval_split = "test"
+snapshot_size = 500
+
+[unimodal]
+epochs = 3
+batch_size = 128
+lr = 1e-3
+k = 64
+width = 32
+
+[binding]
+budget_pairs = 20000
+checkpoint_every = 2000
+block_size = 100
+gradient_checkpoints_per_epoch = 4
+
+[learners.gradient]
+kind = "gradient"
+lr = 1e-3
+cross_weight = 1.0
+contrastive_weight = 0.1
+batch_size = 128
+
+[learners.hebbian]
+kind = "hebbian"
+eta = 1.0
+
+[learners.hebbian_normalised]
+kind = "hebbian_normalised"
+normalisation = "pairs"
+
+[learners.delta]
+kind = "delta"
+alpha = 1.0
+beta_plus = 0.05
+
+[learners.hopfield]
+kind = "hopfield"
+beta = 8.0
+capacity = 20000
+
+[learners.som]
+kind = "som"
+rows = 10
+columns = 10
+topology = "hexagonal"
+som_epochs = 5
+eta = 0.1
+link_rule = "coactivation"
+
+[quick]
+limit = 600
+snapshot_size = 100
+
+[quick.unimodal]
+epochs = 1
+
+[quick.binding]
+budget_pairs = 2000
+checkpoint_every = 500
+"""
+
+BUILTIN_EXPERIMENTS: dict[str, str] = {"binding": _BINDING_TOML}
+
+
+# ---------------------------------------------------------------------------
+# Config dataclasses
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnimodalConfig:
+    """Settings of the unimodal stage, where each modality trains alone.
+
+    Attributes
+    ----------
+    epochs : int
+        Epochs over the training split, within-modality reconstruction only.
+    batch_size : int
+    lr : float
+        AdamW learning rate.
+    k : int
+        Code width; the rotations are k × k.
+    width : int
+        Token width d; the shared embedding W is k × d, so width <= k.
+    """
+
+    epochs: int = 3
+    batch_size: int = 128
+    lr: float = 1e-3
+    k: int = 64
+    width: int = 32
+
+
+@dataclass(frozen=True)
+class BindingConfig:
+    """Settings of the binding stage, shared by every learner.
+
+    Attributes
+    ----------
+    budget_pairs : int
+        Training pairs given to each learner in total, in the same order for all.
+    checkpoint_every : int
+        Pairs between checkpoints of the associative learners.
+    block_size : int
+        Pairs passed to one ``partial_fit`` call; divides ``checkpoint_every``.
+    gradient_checkpoints_per_epoch : int
+        Checkpoints of the gradient learner per epoch over the training split.
+    """
+
+    budget_pairs: int = 20000
+    checkpoint_every: int = 2000
+    block_size: int = 100
+    gradient_checkpoints_per_epoch: int = 4
+
+
+@dataclass(frozen=True)
+class LearnerConfig:
+    """One learner of the binding stage.
+
+    Attributes
+    ----------
+    name : str
+        The learner's name in the run file and the plots.
+    kind : str
+        One of :data:`LEARNER_PARAMETERS`'s keys.
+    params : mapping of str to value
+        The kind's parameters, with defaults filled in; read-only.
+    """
+
+    name: str
+    kind: str
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A whole experiment.
+
+    Attributes
+    ----------
+    name, description : str
+    dataset : str
+        Dataset name passed to ``assoc.data.load_dataset``.
+    data_dir : str or None
+        Raw-data directory; None uses the dataset's default.
+    limit : int or None
+        Cap on pairs per split; None uses every pair.
+    seeds : tuple of int
+        One run, and one run file, per seed.
+    eval_split : {'val', 'test'}
+        Split every checkpoint is evaluated on.
+    snapshot_size : int
+        Items of the fixed evaluation subsample whose codes each checkpoint stores.
+    unimodal, binding : stage settings
+    learners : tuple of LearnerConfig
+        In the order the config lists them.
+    quick : bool
+        Whether the ``[quick]`` sizes were applied.
+    """
+
+    name: str
+    description: str = ""
+    dataset: str = "demo"
+    data_dir: str | None = None
+    limit: int | None = None
+    seeds: tuple[int, ...] = (0,)
+    eval_split: str = "test"
+    snapshot_size: int = 500
+    unimodal: UnimodalConfig = UnimodalConfig()
+    binding: BindingConfig = BindingConfig()
+    learners: tuple[LearnerConfig, ...] = ()
+    quick: bool = False
+
+    def learner(self, name: str) -> LearnerConfig:
+        """Return the learner called ``name``."""
+        for learner in self.learners:
+            if learner.name == name:
+                return learner
+        names = [learner.name for learner in self.learners]
+        raise ConfigError(f"Experiment {self.name!r} has no learner {name!r}{_suggest(name, names)}")
+
+    def replace(self, **changes) -> ExperimentConfig:
+        """Return a copy with top-level ``changes`` (for example seeds or dataset), validated."""
+        allowed = [field.name for field in dataclasses.fields(self)]
+        for key in changes:
+            if key not in allowed:
+                raise ConfigError(f"Unknown config key {key!r}{_suggest(key, allowed)}")
+        updated = dataclasses.replace(self, **changes)
+        _validate_experiment(updated)
+        return updated
+
+
+# Parameters of each learner kind: name → (type, default, check). A check is
+# ('min', bound), ('above', bound), ('range', low, high) or ('choice', values).
+LEARNER_PARAMETERS: dict[str, dict[str, tuple]] = {
+    "gradient": {
+        "lr": (float, 1e-3, ("above", 0.0)),
+        "cross_weight": (float, 1.0, ("min", 0.0)),
+        "contrastive_weight": (float, 0.1, ("min", 0.0)),
+        "batch_size": (int, 128, ("min", 2)),
+    },
+    "hebbian": {
+        "eta": (float, 1.0, ("above", 0.0)),
+    },
+    "hebbian_normalised": {
+        "eta": (float, 1.0, ("above", 0.0)),
+        "normalisation": (str, "pairs", ("choice", ("pairs", "unit_recall", "whitened"))),
+        "ridge": (float, 1e-3, ("min", 0.0)),
+    },
+    "delta": {
+        "alpha": (float, 1.0, ("range", 0.0, 1.0)),
+        "beta_plus": (float, 0.05, ("above", 0.0)),
+    },
+    "hopfield": {
+        "beta": (float, 8.0, ("above", 0.0)),
+        "capacity": (int, 20000, ("min", 1)),
+    },
+    "som": {
+        "rows": (int, 10, ("min", 2)),
+        "columns": (int, 10, ("min", 2)),
+        "topology": (str, "hexagonal", ("choice", ("rectangular", "hexagonal"))),
+        "som_epochs": (int, 5, ("min", 1)),
+        "eta": (float, 0.1, ("above", 0.0)),
+        "link_rule": (str, "coactivation", ("choice", ("coactivation", "bmu"))),
+    },
+}
+
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+
+
+def builtin_names() -> list[str]:
+    """Return the names of the built-in experiments, sorted."""
+    return sorted(BUILTIN_EXPERIMENTS)
+
+
+def load_config(name_or_path: str | Path, *, quick: bool = False) -> ExperimentConfig:
+    """Load an experiment config from a built-in name or a TOML file.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        A built-in experiment name (:func:`builtin_names`) or the path of a TOML file.
+        A string ending in ``.toml`` or containing a path separator is read as a path.
+    quick : bool
+        Apply the config's ``[quick]`` sizes.
+    """
+    text = str(name_or_path)
+    looks_like_path = isinstance(name_or_path, Path) or text.endswith(".toml") or "/" in text or "\\" in text
+    if not looks_like_path and text in BUILTIN_EXPERIMENTS:
+        return parse_config(BUILTIN_EXPERIMENTS[text], quick=quick, source=f"built-in experiment {text!r}")
+    path = Path(name_or_path)
+    if not path.is_file():
+        if looks_like_path:
+            raise DataNotFoundError(f"Config file {path} not found; check the path.")
+        raise ConfigError(
+            f"Unknown experiment {text!r}{_suggest(text, builtin_names())} "
+            "Pass a built-in name or the path of a TOML file (assoc list shows the names)."
+        )
+    return parse_config(path.read_text(encoding="utf-8"), quick=quick, source=str(path))
+
+
+def parse_config(text: str, *, quick: bool = False, source: str = "config") -> ExperimentConfig:
+    """Parse and validate an experiment config from TOML text.
+
+    The ``[quick]`` table is validated whether or not ``quick`` is set, so a mistake in
+    it shows up on the first full run too.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"Invalid TOML in {source}: {error}.") from None
+    quick_table = data.pop("quick", {})
+    if not isinstance(quick_table, dict):
+        raise ConfigError(f"Key 'quick' in {source} must be a table; got {quick_table!r}.")
+    if "quick" in quick_table:
+        raise ConfigError(f"Key 'quick.quick' in {source} is not allowed; [quick] cannot nest itself.")
+    full = config_from_dict(data, source=source)
+    shrunk = config_from_dict(_merge(data, quick_table), source=f"{source} with [quick]", quick=True)
+    return shrunk if quick else full
+
+
+def config_from_dict(data: Mapping[str, Any], *, source: str = "config", quick: bool = False) -> ExperimentConfig:
+    """Build and validate an :class:`ExperimentConfig` from parsed TOML."""
+    table = _Table(dict(data), "", source)
+    name = table.take("name", str, required=True)
+    config = ExperimentConfig(
+        name=name,
+        description=table.take("description", str, default=""),
+        dataset=table.take("dataset", str, default="demo"),
+        data_dir=table.take("data_dir", str, default=None),
+        limit=table.take("limit", int, default=None, check=("min", 1)),
+        seeds=tuple(table.take("seeds", list, default=[0])),
+        eval_split=table.take("eval_split", str, default="test", check=("choice", EVAL_SPLITS)),
+        snapshot_size=table.take("snapshot_size", int, default=500, check=("min", 10)),
+        unimodal=_dataclass_from_table(UnimodalConfig, table.subtable("unimodal")),
+        binding=_dataclass_from_table(BindingConfig, table.subtable("binding")),
+        learners=_learners_from_table(table.subtable("learners", required=True)),
+        quick=quick,
+    )
+    table.reject_unknown()
+    _validate_experiment(config, source)
+    return config
+
+
+# ---------------------------------------------------------------------------
+# Writing TOML back (for the run file)
+# ---------------------------------------------------------------------------
+
+
+def config_to_toml(config: ExperimentConfig) -> str:
+    """Return TOML text that records the sizes and parameters ``config`` runs with.
+
+    No ``[quick]`` table is written, because the text already contains the sizes in use;
+    ``parse_config(text, quick=config.quick)`` returns a config equal to ``config``.
+    """
+    lines = []
+    for key in ("name", "description", "dataset", "data_dir", "limit", "seeds", "eval_split", "snapshot_size"):
+        value = getattr(config, key)
+        if value is not None:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for section in ("unimodal", "binding"):
+        lines += ["", f"[{section}]"]
+        values = dataclasses.asdict(getattr(config, section))
+        lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+    for learner in config.learners:
+        lines += ["", f"[learners.{_toml_key(learner.name)}]", f"kind = {_toml_value(learner.kind)}"]
+        lines += [f"{key} = {_toml_value(value)}" for key, value in learner.params.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        # Validated configs hold finite floats only, and repr() of a finite float is valid TOML.
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+        return f'"{escaped}"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    raise ConfigError(f"Cannot write {value!r} of type {type(value).__name__} as TOML.")
+
+
+def _toml_key(key: str) -> str:
+    bare = key.replace("_", "").replace("-", "").isalnum() and key.isascii()
+    return key if bare else _toml_value(key)
+
+
+# ---------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------
+
+
+class _Table:
+    """A TOML table whose keys are consumed one by one, so that leftovers are unknown keys."""
+
+    def __init__(self, data: dict, path: str, source: str):
+        self.data = data
+        self.path = path
+        self.source = source
+        self.known: list[str] = []
+
+    def key_path(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def take(self, key: str, kind: type, *, default=None, required: bool = False, check=None):
+        self.known.append(key)
+        if key not in self.data:
+            if required:
+                raise ConfigError(f"Missing key {self.key_path(key)!r} in {self.source}.")
+            return default
+        value = self.data.pop(key)
+        return _check_value(self.key_path(key), value, kind, check, self.source)
+
+    def subtable(self, key: str, *, required: bool = False) -> _Table:
+        self.known.append(key)
+        value = self.data.pop(key, None)
+        if value is None:
+            if required:
+                raise ConfigError(f"Missing table [{self.key_path(key)}] in {self.source}.")
+            value = {}
+        if not isinstance(value, dict):
+            raise ConfigError(f"Key {self.key_path(key)!r} in {self.source} must be a table; got {value!r}.")
+        return _Table(dict(value), self.key_path(key), self.source)
+
+    def reject_unknown(self) -> None:
+        for key in self.data:
+            where = f"[{self.path}]" if self.path else "the top level"
+            raise ConfigError(
+                f"Unknown key {self.key_path(key)!r} in {self.source}{_suggest(key, self.known)} "
+                f"Valid keys in {where}: {', '.join(self.known)}."
+            )
+
+
+def _check_value(key_path: str, value, kind: type, check, source: str):
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    valid_type = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    if kind is float and valid_type and not math.isfinite(value):
+        valid_type = False
+    if not valid_type:
+        expected = {int: "an integer", float: "a finite number", str: "a string", list: "a list", bool: "true or false"}
+        raise ConfigError(
+            f"Key {key_path!r} in {source} must be {expected.get(kind, kind.__name__)}; got {value!r}."
+        )
+    if check is None:
+        return value
+    rule = check[0]
+    if rule == "choice" and value not in check[1]:
+        raise ConfigError(
+            f"Key {key_path!r} in {source} is {value!r}{_suggest(value, check[1])} "
+            f"Choose one of {', '.join(map(repr, check[1]))}."
+        )
+    if rule == "min" and value < check[1]:
+        raise ConfigError(f"Key {key_path!r} in {source} must be >= {check[1]}; got {value!r}.")
+    if rule == "above" and value <= check[1]:
+        raise ConfigError(f"Key {key_path!r} in {source} must be > {check[1]}; got {value!r}.")
+    if rule == "range" and not check[1] < value <= check[2]:
+        raise ConfigError(f"Key {key_path!r} in {source} must lie in ({check[1]}, {check[2]}]; got {value!r}.")
+    return value
+
+
+def _dataclass_from_table(cls, table: _Table):
+    checks = {
+        "epochs": ("min", 1),
+        "batch_size": ("min", 2),
+        "lr": ("above", 0.0),
+        "k": ("min", 2),
+        "width": ("min", 1),
+        "budget_pairs": ("min", 1),
+        "checkpoint_every": ("min", 1),
+        "block_size": ("min", 1),
+        "gradient_checkpoints_per_epoch": ("min", 1),
+    }
+    values = {}
+    for field in dataclasses.fields(cls):
+        kind = type(field.default)
+        values[field.name] = table.take(field.name, kind, default=field.default, check=checks.get(field.name))
+    table.reject_unknown()
+    return cls(**values)
+
+
+def _learners_from_table(table: _Table) -> tuple[LearnerConfig, ...]:
+    learners = []
+    for name in list(table.data):
+        entry = table.subtable(name)
+        kind = entry.take("kind", str, default=name if name in LEARNER_PARAMETERS else None)
+        if kind is None:
+            raise ConfigError(
+                f"Missing key {entry.key_path('kind')!r} in {table.source}; "
+                f"set it to one of {', '.join(map(repr, LEARNER_PARAMETERS))}."
+            )
+        _check_value(entry.key_path("kind"), kind, str, ("choice", tuple(LEARNER_PARAMETERS)), table.source)
+        params = {}
+        for parameter, (parameter_type, default, check) in LEARNER_PARAMETERS[kind].items():
+            params[parameter] = entry.take(parameter, parameter_type, default=default, check=check)
+        entry.reject_unknown()
+        learners.append(LearnerConfig(name=name, kind=kind, params=MappingProxyType(params)))
+    if not learners:
+        raise ConfigError(f"Table [learners] in {table.source} is empty; add at least one [learners.NAME] table.")
+    return tuple(learners)
+
+
+def _validate_experiment(config: ExperimentConfig, source: str = "config") -> None:
+    if not config.seeds:
+        raise ConfigError(f"Key 'seeds' in {source} is empty; give at least one seed, for example seeds = [0].")
+    for seed in config.seeds:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ConfigError(f"Key 'seeds' in {source} must list non-negative integers; got {seed!r}.")
+    if len(set(config.seeds)) != len(config.seeds):
+        raise ConfigError(f"Key 'seeds' in {source} lists a seed twice: {list(config.seeds)}.")
+    if config.unimodal.width > config.unimodal.k:
+        raise ConfigError(
+            f"Key 'unimodal.width' ({config.unimodal.width}) in {source} exceeds 'unimodal.k' "
+            f"({config.unimodal.k}); W is k × width, so set width <= k."
+        )
+    binding = config.binding
+    if binding.checkpoint_every > binding.budget_pairs:
+        raise ConfigError(
+            f"Key 'binding.checkpoint_every' ({binding.checkpoint_every}) in {source} exceeds "
+            f"'binding.budget_pairs' ({binding.budget_pairs}), so no checkpoint would be written."
+        )
+    if binding.checkpoint_every % binding.block_size:
+        raise ConfigError(
+            f"Key 'binding.block_size' ({binding.block_size}) in {source} does not divide "
+            f"'binding.checkpoint_every' ({binding.checkpoint_every}); checkpoints must fall between blocks."
+        )
+    names = [learner.name for learner in config.learners]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"Learner names in {source} repeat: {names}.")
+    for name in names:
+        if not name or "/" in name:
+            raise ConfigError(f"Learner name {name!r} in {source} is invalid; use a non-empty name without '/'.")
+
+
+def _suggest(value, choices) -> str:
+    """Return '; did you mean X?' for the closest choice, or '.' when none is close."""
+    matches = difflib.get_close_matches(str(value), [str(choice) for choice in choices], n=1)
+    return f"; did you mean {matches[0]!r}?" if matches else "."
+
+
+def _merge(base: Mapping, overrides: Mapping) -> dict:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
