@@ -60,7 +60,7 @@ eta = 1.0
 
 [learners.hebbian_normalised]
 kind = "hebbian_normalised"
-normalisation = "pairs"
+normalisation = "whitened"
 
 [learners.delta]
 kind = "delta"
@@ -238,7 +238,7 @@ LEARNER_PARAMETERS: dict[str, dict[str, tuple]] = {
     },
     "hebbian_normalised": {
         "eta": (float, 1.0, ("above", 0.0)),
-        "normalisation": (str, "pairs", ("choice", ("pairs", "unit_recall", "whitened"))),
+        "normalisation": (str, "whitened", ("choice", ("pairs", "target_norm", "whitened"))),
         "ridge": (float, 1e-3, ("min", 0.0)),
     },
     "delta": {

@@ -1,0 +1,344 @@
+"""Binders: one interface for every way of associating the two modalities' codes.
+
+The runner feeds every binder the same blocks of training pairs through
+``partial_fit(z_visual, z_audio)`` and evaluates it through ``recall(z, source)``,
+which maps codes of the ``source`` modality to codes of the other one. Codes are numpy
+arrays of shape (n_samples, k), one row per item, and row i of ``z_visual`` and of
+``z_audio`` form pair i. ``state_dict()`` returns the numeric arrays that a run-file
+checkpoint stores, and ``load_state_dict`` restores them on resume.
+
+Maps are written in column-vector form, as in the formulas: the audio code that a
+visual code z_v calls up is M z_v. With codes as rows this is ``z_visual @ M.T``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import scipy.linalg
+
+from assoc.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+MODALITIES = ("visual", "audio")
+
+
+@runtime_checkable
+class Binder(Protocol):
+    """A learner that associates visual codes with audio codes."""
+
+    name: str
+
+    def partial_fit(self, z_visual: np.ndarray, z_audio: np.ndarray) -> None:
+        """Learn from a block of pairs, each argument of shape (n_pairs, k)."""
+
+    def recall(self, z: np.ndarray, source: str) -> np.ndarray:
+        """Return the other modality's codes, shape (n_samples, k), for codes ``z`` of ``source``."""
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Return the arrays that restore the binder, as a checkpoint stores them."""
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore the binder from :meth:`state_dict` output."""
+
+
+# ---------------------------------------------------------------------------
+# Hebbian outer product
+# ---------------------------------------------------------------------------
+
+
+class HebbianBinder:
+    """Hebbian outer-product association between visual and audio codes.
+
+    Parameters
+    ----------
+    k : int
+        Code width of both modalities.
+    eta : float, default 1.0
+        Hebbian learning rate.
+    name : str, default 'hebbian'
+
+    Notes
+    -----
+    After pairs (z_v⁽ⁱ⁾, z_a⁽ⁱ⁾), i = 1 … n, the association matrix is
+
+        M = η Σ_i z_a⁽ⁱ⁾ z_v⁽ⁱ⁾ᵀ   (k × k),
+
+    and recall is M z_v for the audio code of a visual code, Mᵀ z_a for the visual code
+    of an audio code. When the visual codes stored are orthonormal and η = 1, recalling
+    a stored z_v⁽ʲ⁾ returns z_a⁽ʲ⁾ exactly, because M z_v⁽ʲ⁾ = Σ_i z_a⁽ⁱ⁾ (z_v⁽ⁱ⁾ · z_v⁽ʲ⁾).
+    Otherwise stored pairs interfere through the overlaps of their keys, and the size
+    of M grows with the pairs seen.
+    """
+
+    def __init__(self, k: int, *, eta: float = 1.0, name: str = "hebbian"):
+        self.k = _check_width(k)
+        self.eta = _check_positive("eta", eta)
+        self.name = name
+        self.association = np.zeros((self.k, self.k))
+        self.pairs_seen = 0
+
+    def partial_fit(self, z_visual: np.ndarray, z_audio: np.ndarray) -> None:
+        """Add η Σ z_a z_vᵀ over a block of pairs to M."""
+        z_visual, z_audio = _check_pairs(z_visual, z_audio, self.k)
+        self.association += self.eta * (z_audio.T @ z_visual)
+        self.pairs_seen += z_visual.shape[0]
+
+    def recall(self, z: np.ndarray, source: str) -> np.ndarray:
+        """Return M z for visual ``z``, Mᵀ z for audio ``z``; shape (n_samples, k)."""
+        z = _check_codes(z, "z", self.k)
+        if _check_source(source) == "visual":
+            return z @ self.association.T
+        return z @ self.association
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Return M and the pairs seen."""
+        return {"association": self.association.copy(), "pairs_seen": np.int64(self.pairs_seen)}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore M and the pairs seen."""
+        _check_state_keys(state, ("association", "pairs_seen"), self.name)
+        self.association = _check_state_array(state, "association", (self.k, self.k), self.name)
+        self.pairs_seen = int(state["pairs_seen"])
+
+
+# ---------------------------------------------------------------------------
+# Normalised Hebbian association
+# ---------------------------------------------------------------------------
+
+NORMALISATIONS = ("pairs", "target_norm", "whitened")
+
+
+class NormalisedHebbianBinder:
+    """Hebbian association with a normalisation that keeps recall on the scale of the codes.
+
+    Parameters
+    ----------
+    k : int
+        Code width of both modalities.
+    normalisation : {'whitened', 'pairs', 'target_norm'}, default 'whitened'
+        How the Hebbian sums are normalised; see Notes.
+    ridge : float, default 1e-3
+        Relative ridge λ of the 'whitened' normalisation; 0 uses the pseudo-inverse.
+    eta : float, default 1.0
+        Hebbian learning rate of the sums; it cancels in 'whitened' and 'target_norm'.
+    name : str, default 'hebbian_normalised'
+
+    Notes
+    -----
+    The binder accumulates the Hebbian sums C_av = η Σ z_a z_vᵀ, C_vv = η Σ z_v z_vᵀ
+    and C_aa = η Σ z_a z_aᵀ over the n pairs seen. Recall of the audio code of z_v is
+
+    - 'pairs': (C_av / n) z_v, the Hebbian map averaged over pairs, so its size no
+      longer grows with n;
+    - 'target_norm': C_av z_v rescaled to the mean L2 norm of the audio codes seen
+      (zero stays zero);
+    - 'whitened': C_av (C_vv + λ_v I)⁻¹ z_v, with λ_v = λ · tr(C_vv) / k. This is the
+      Hebbian map normalised by the keys' own correlation, the ridge least-squares
+      map from z_v to z_a and the fixed point of the delta rule.
+
+    The reverse direction swaps the roles: C_avᵀ, C_aa and the visual norms. 'pairs'
+    and 'target_norm' only rescale recall, so cosine retrieval equals the plain
+    Hebbian binder's and only reconstruction error differs. 'whitened' also removes
+    interference between correlated keys: for linearly independent keys and λ = 0
+    it recalls every stored pair exactly.
+    """
+
+    def __init__(
+        self,
+        k: int,
+        *,
+        normalisation: str = "whitened",
+        ridge: float = 1e-3,
+        eta: float = 1.0,
+        name: str = "hebbian_normalised",
+    ):
+        self.k = _check_width(k)
+        if normalisation not in NORMALISATIONS:
+            raise ConfigError(
+                f"Unknown normalisation {normalisation!r}{_suggest(normalisation, NORMALISATIONS)} "
+                f"Choose one of {', '.join(map(repr, NORMALISATIONS))}."
+            )
+        if not np.isfinite(ridge) or ridge < 0.0:
+            raise ConfigError(f"ridge must be a finite number >= 0; got {ridge!r}.")
+        self.normalisation = normalisation
+        self.ridge = float(ridge)
+        self.eta = _check_positive("eta", eta)
+        self.name = name
+        self.cross = np.zeros((self.k, self.k))
+        self.visual_correlation = np.zeros((self.k, self.k))
+        self.audio_correlation = np.zeros((self.k, self.k))
+        self.norm_sums = np.zeros(2)
+        self.pairs_seen = 0
+        self._maps: dict[str, np.ndarray] = {}
+
+    def partial_fit(self, z_visual: np.ndarray, z_audio: np.ndarray) -> None:
+        """Add a block of pairs to the Hebbian sums."""
+        z_visual, z_audio = _check_pairs(z_visual, z_audio, self.k)
+        self.cross += self.eta * (z_audio.T @ z_visual)
+        self.visual_correlation += self.eta * (z_visual.T @ z_visual)
+        self.audio_correlation += self.eta * (z_audio.T @ z_audio)
+        self.norm_sums += [np.linalg.norm(z_visual, axis=1).sum(), np.linalg.norm(z_audio, axis=1).sum()]
+        self.pairs_seen += z_visual.shape[0]
+        self._maps.clear()
+
+    def recall(self, z: np.ndarray, source: str) -> np.ndarray:
+        """Return the other modality's codes for codes ``z`` of ``source``; shape (n_samples, k)."""
+        z = _check_codes(z, "z", self.k)
+        source = _check_source(source)
+        if self.pairs_seen == 0:
+            return np.zeros_like(z)
+        recalled = z @ self._map(source).T
+        if self.normalisation == "target_norm":
+            target_norm = self.norm_sums[1 if source == "visual" else 0] / self.pairs_seen
+            norms = np.linalg.norm(recalled, axis=1, keepdims=True)
+            recalled = np.divide(recalled * target_norm, norms, out=np.zeros_like(recalled), where=norms > 0.0)
+        return recalled
+
+    def association(self, source: str = "visual") -> np.ndarray:
+        """Return the (k, k) matrix that maps ``source`` codes to the other modality (column form)."""
+        return self._map(_check_source(source)).copy()
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Return the Hebbian sums and the pairs seen."""
+        return {
+            "cross": self.cross.copy(),
+            "visual_correlation": self.visual_correlation.copy(),
+            "audio_correlation": self.audio_correlation.copy(),
+            "norm_sums": self.norm_sums.copy(),
+            "pairs_seen": np.int64(self.pairs_seen),
+        }
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore the Hebbian sums and the pairs seen."""
+        names = ("cross", "visual_correlation", "audio_correlation", "norm_sums", "pairs_seen")
+        _check_state_keys(state, names, self.name)
+        for name in names[:3]:
+            setattr(self, name, _check_state_array(state, name, (self.k, self.k), self.name))
+        self.norm_sums = _check_state_array(state, "norm_sums", (2,), self.name)
+        self.pairs_seen = int(state["pairs_seen"])
+        self._maps.clear()
+
+    def _map(self, source: str) -> np.ndarray:
+        if source not in self._maps:
+            self._maps[source] = self._compute_map(source)
+        return self._maps[source]
+
+    def _compute_map(self, source: str) -> np.ndarray:
+        # Column form: target = map @ source_code.
+        cross = self.cross if source == "visual" else self.cross.T
+        if self.normalisation == "pairs":
+            return cross / max(self.pairs_seen, 1)
+        if self.normalisation == "target_norm":
+            return cross
+        correlation = self.visual_correlation if source == "visual" else self.audio_correlation
+        if self.ridge == 0.0:
+            return cross @ np.linalg.pinv(correlation, hermitian=True)
+        shift = self.ridge * np.trace(correlation) / self.k
+        if shift == 0.0:
+            return np.zeros_like(cross)
+        regularised = correlation + shift * np.eye(self.k)
+        # cross @ inv(regularised), via a solve with the symmetric positive definite matrix.
+        return scipy.linalg.solve(regularised, cross.T, assume_a="pos").T
+
+
+# ---------------------------------------------------------------------------
+# Building binders from a config
+# ---------------------------------------------------------------------------
+
+BINDER_KINDS: dict[str, type] = {
+    "hebbian": HebbianBinder,
+    "hebbian_normalised": NormalisedHebbianBinder,
+}
+
+
+def make_binder(kind: str, k: int, *, name: str | None = None, **params) -> Binder:
+    """Build the binder of ``kind`` for codes of width ``k``.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`BINDER_KINDS`'s keys.
+    k : int
+    name : str, optional
+        Learner name; defaults to ``kind``.
+    **params
+        The kind's parameters, for example ``LearnerConfig.params``.
+    """
+    if kind not in BINDER_KINDS:
+        raise ConfigError(
+            f"Unknown binder kind {kind!r}{_suggest(kind, BINDER_KINDS)} "
+            f"Choose one of {', '.join(map(repr, BINDER_KINDS))}."
+        )
+    return BINDER_KINDS[kind](k, name=name or kind, **params)
+
+
+# ---------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------
+
+
+def _suggest(value, choices) -> str:
+    matches = difflib.get_close_matches(str(value), list(choices), n=1)
+    return f"; did you mean {matches[0]!r}?" if matches else "."
+
+
+def _check_width(k) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ConfigError(f"k must be a positive integer code width; got {k!r}.")
+    return int(k)
+
+
+def _check_positive(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not np.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} must be a finite number > 0; got {value!r}.")
+    return float(value)
+
+
+def _check_source(source: str) -> str:
+    if source not in MODALITIES:
+        raise ConfigError(
+            f"Unknown source modality {source!r}{_suggest(source, MODALITIES)} Choose 'visual' or 'audio'."
+        )
+    return source
+
+
+def _check_codes(z, name: str, k: int) -> np.ndarray:
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim != 2 or z.shape[1] != k:
+        raise ConfigError(f"{name} must have shape (n_samples, {k}); got {z.shape}.")
+    if not np.all(np.isfinite(z)):
+        raise ConfigError(f"{name} contains NaN or infinite values; check the codes passed in.")
+    return z
+
+
+def _check_pairs(z_visual, z_audio, k: int) -> tuple[np.ndarray, np.ndarray]:
+    z_visual = _check_codes(z_visual, "z_visual", k)
+    z_audio = _check_codes(z_audio, "z_audio", k)
+    if z_visual.shape[0] != z_audio.shape[0]:
+        raise ConfigError(
+            f"z_visual has {z_visual.shape[0]} rows but z_audio has {z_audio.shape[0]}; pass one row per pair in each."
+        )
+    return z_visual, z_audio
+
+
+def _check_state_keys(state, names, binder_name: str) -> None:
+    missing = [name for name in names if name not in state]
+    if missing:
+        raise ConfigError(
+            f"State for binder {binder_name!r} lacks {', '.join(missing)}; pass the output of state_dict()."
+        )
+
+
+def _check_state_array(state, name: str, shape: tuple, binder_name: str) -> np.ndarray:
+    array = np.array(state[name], dtype=np.float64)
+    if array.shape != shape:
+        raise ConfigError(
+            f"State array {name!r} of binder {binder_name!r} has shape {array.shape}; expected {shape}. "
+            "Was it saved with another code width k?"
+        )
+    return array

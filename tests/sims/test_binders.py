@@ -1,0 +1,182 @@
+import numpy as np
+import pytest
+from scipy.stats import special_ortho_group
+
+from assoc.errors import ConfigError
+from sims.binders import Binder, HebbianBinder, NormalisedHebbianBinder, make_binder
+from sims.config import load_config
+
+K = 4
+
+
+def _orthonormal_pairs(k=K, seed=0):
+    """k pairs whose visual codes are an orthonormal basis, audio codes arbitrary."""
+    rng = np.random.default_rng(seed)
+    z_visual = special_ortho_group.rvs(k, random_state=seed)
+    z_audio = rng.normal(size=(k, k))
+    return z_visual, z_audio
+
+
+def _rotated_pairs(n_pairs=50, k=K, seed=1):
+    """Pairs with z_a = R z_v for a fixed rotation R (row form: z_a = z_v Rᵀ)."""
+    rng = np.random.default_rng(seed)
+    rotation = special_ortho_group.rvs(k, random_state=seed + 100)
+    z_visual = rng.normal(size=(n_pairs, k))
+    return z_visual, z_visual @ rotation.T, rotation
+
+
+# Hebbian outer product
+
+
+def test_hebbian_orthonormal_keys_recall_exactly():
+    z_visual, z_audio = _orthonormal_pairs()
+    binder = HebbianBinder(K)
+    binder.partial_fit(z_visual, z_audio)
+    np.testing.assert_allclose(binder.recall(z_visual, "visual"), z_audio, atol=1e-12)
+
+
+def test_hebbian_reverse_direction_is_transpose():
+    # Orthonormal audio keys recall their visual codes through Mᵀ.
+    z_audio, z_visual = _orthonormal_pairs(seed=2)
+    binder = HebbianBinder(K)
+    binder.partial_fit(z_visual, z_audio)
+    np.testing.assert_allclose(binder.recall(z_audio, "audio"), z_visual, atol=1e-12)
+
+
+def test_hebbian_matrix_closed_form():
+    rng = np.random.default_rng(3)
+    z_visual = rng.normal(size=(7, K))
+    z_audio = rng.normal(size=(7, K))
+    binder = HebbianBinder(K, eta=0.5)
+    binder.partial_fit(z_visual[:3], z_audio[:3])
+    binder.partial_fit(z_visual[3:], z_audio[3:])
+    expected = 0.5 * sum(np.outer(z_audio[i], z_visual[i]) for i in range(7))
+    np.testing.assert_allclose(binder.association, expected)
+    assert binder.pairs_seen == 7
+
+
+def test_hebbian_recall_before_fit_is_zero():
+    z = np.ones((2, K))
+    np.testing.assert_array_equal(HebbianBinder(K).recall(z, "audio"), np.zeros((2, K)))
+
+
+def test_hebbian_state_round_trip():
+    z_visual, z_audio, _ = _rotated_pairs()
+    binder = HebbianBinder(K)
+    binder.partial_fit(z_visual, z_audio)
+    restored = HebbianBinder(K)
+    restored.load_state_dict(binder.state_dict())
+    assert restored.pairs_seen == 50
+    np.testing.assert_array_equal(restored.recall(z_visual, "visual"), binder.recall(z_visual, "visual"))
+
+
+# Normalised Hebbian
+
+
+def test_whitened_recovers_rotation():
+    z_visual, z_audio, rotation = _rotated_pairs()
+    binder = NormalisedHebbianBinder(K, ridge=0.0)
+    binder.partial_fit(z_visual, z_audio)
+    np.testing.assert_allclose(binder.association("visual"), rotation, atol=1e-10)
+    np.testing.assert_allclose(binder.association("audio"), rotation.T, atol=1e-10)
+    np.testing.assert_allclose(binder.recall(z_audio, "audio"), z_visual, atol=1e-10)
+
+
+def test_whitened_ridge_shrinks_orthonormal_recall():
+    # Orthonormal basis keys: C_vv = I, tr / k = 1, so recall = z_a / (1 + λ).
+    z_visual, z_audio = _orthonormal_pairs()
+    binder = NormalisedHebbianBinder(K, ridge=0.25)
+    binder.partial_fit(z_visual, z_audio)
+    np.testing.assert_allclose(binder.recall(z_visual, "visual"), z_audio / 1.25, atol=1e-12)
+
+
+def test_pairs_normalisation_is_mean_outer_product():
+    z_visual, z_audio = _orthonormal_pairs()
+    binder = NormalisedHebbianBinder(K, normalisation="pairs")
+    binder.partial_fit(z_visual, z_audio)
+    # Each orthonormal key recalls its own target divided by the k pairs seen.
+    np.testing.assert_allclose(binder.recall(z_visual, "visual"), z_audio / K, atol=1e-12)
+
+
+def test_target_norm_rescales_recall():
+    z_visual, z_audio = _orthonormal_pairs()
+    binder = NormalisedHebbianBinder(K, normalisation="target_norm")
+    binder.partial_fit(z_visual, z_audio)
+    recalled = binder.recall(z_visual, "visual")
+    mean_norm = np.linalg.norm(z_audio, axis=1).mean()
+    np.testing.assert_allclose(np.linalg.norm(recalled, axis=1), mean_norm)
+    # Direction unchanged: each row is a positive multiple of its target.
+    cosines = np.sum(recalled * z_audio, axis=1) / (np.linalg.norm(recalled, axis=1) * np.linalg.norm(z_audio, axis=1))
+    np.testing.assert_allclose(cosines, 1.0)
+
+
+def test_blocks_equal_one_batch():
+    z_visual, z_audio, _ = _rotated_pairs(n_pairs=30)
+    whole = NormalisedHebbianBinder(K)
+    whole.partial_fit(z_visual, z_audio)
+    streamed = NormalisedHebbianBinder(K)
+    for start in range(0, 30, 7):
+        streamed.partial_fit(z_visual[start : start + 7], z_audio[start : start + 7])
+    np.testing.assert_allclose(streamed.recall(z_visual, "visual"), whole.recall(z_visual, "visual"))
+
+
+def test_normalised_state_round_trip():
+    z_visual, z_audio, _ = _rotated_pairs()
+    binder = NormalisedHebbianBinder(K, normalisation="target_norm")
+    binder.partial_fit(z_visual, z_audio)
+    restored = NormalisedHebbianBinder(K, normalisation="target_norm")
+    restored.recall(z_visual, "visual")
+    restored.load_state_dict(binder.state_dict())
+    np.testing.assert_array_equal(restored.recall(z_audio, "audio"), binder.recall(z_audio, "audio"))
+
+
+def test_normalised_recall_before_fit_is_zero():
+    for normalisation in ("pairs", "target_norm", "whitened"):
+        binder = NormalisedHebbianBinder(K, normalisation=normalisation)
+        np.testing.assert_array_equal(binder.recall(np.ones((3, K)), "visual"), np.zeros((3, K)))
+
+
+# Interface and factory
+
+
+def test_binders_meet_protocol():
+    for binder in (HebbianBinder(K), NormalisedHebbianBinder(K)):
+        assert isinstance(binder, Binder)
+
+
+def test_make_binder_from_config():
+    config = load_config("binding")
+    for name in ("hebbian", "hebbian_normalised"):
+        learner = config.learner(name)
+        binder = make_binder(learner.kind, 8, name=learner.name, **learner.params)
+        assert binder.name == name
+        assert binder.recall(np.zeros((1, 8)), "audio").shape == (1, 8)
+
+
+# Bad input
+
+
+def test_rejects_bad_input():
+    binder = HebbianBinder(K)
+    with pytest.raises(ConfigError, match=r"z_visual must have shape \(n_samples, 4\); got \(2, 3\)"):
+        binder.partial_fit(np.zeros((2, 3)), np.zeros((2, 4)))
+    with pytest.raises(ConfigError, match="z_visual has 2 rows but z_audio has 3"):
+        binder.partial_fit(np.zeros((2, K)), np.zeros((3, K)))
+    with pytest.raises(ConfigError, match="Unknown source modality 'visal'; did you mean 'visual'"):
+        binder.recall(np.zeros((1, K)), "visal")
+    with pytest.raises(ConfigError, match="z contains NaN"):
+        binder.recall(np.full((1, K), np.nan), "visual")
+    with pytest.raises(ConfigError, match="eta must be a finite number > 0; got 0"):
+        HebbianBinder(K, eta=0)
+    with pytest.raises(ConfigError, match="Unknown normalisation 'pair'; did you mean 'pairs'"):
+        NormalisedHebbianBinder(K, normalisation="pair")
+    with pytest.raises(ConfigError, match="Unknown binder kind 'hebian'; did you mean 'hebbian'"):
+        make_binder("hebian", K)
+
+
+def test_rejects_bad_state():
+    binder = HebbianBinder(K)
+    with pytest.raises(ConfigError, match="lacks pairs_seen"):
+        binder.load_state_dict({"association": np.zeros((K, K))})
+    with pytest.raises(ConfigError, match=r"has shape \(3, 3\); expected \(4, 4\)"):
+        binder.load_state_dict({"association": np.zeros((3, 3)), "pairs_seen": 0})
