@@ -1,0 +1,64 @@
+import pytest
+
+from assoc.errors import ConfigError
+from models.config import TrainConfig, parse_override
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"variant": "vae"}, r"Config key 'variant' is 'vae'; choose one of 'rotation'"),
+        ({"k": 1}, r"Config key 'k' must be an integer >= 2; got 1"),
+        ({"k": 8.5}, r"Config key 'k' must be an integer"),
+        ({"width": 0}, r"Config key 'width' must be an integer >= 1"),
+        ({"k": 8, "width": 16}, r"Config key 'width' \(16\) exceeds k \(8\)"),
+        ({"batch_size": 1}, r"'batch_size' must be an integer >= 2 because InfoNCE"),
+        ({"lr": 0.0}, r"Config key 'lr' must be a finite number > 0"),
+        ({"lr": float("nan")}, r"Config key 'lr' must be a finite number"),
+        ({"temperature": -1.0}, r"Config key 'temperature' must be a finite number > 0"),
+        ({"cross_weight": -0.5}, r"Config key 'cross_weight' must be a finite number >= 0"),
+        ({"rotation_map": "svd"}, r"Config key 'rotation_map' is 'svd'"),
+        ({"device": "tpu"}, r"Config key 'device' is 'tpu'"),
+        ({"eval_split": "train"}, r"Config key 'eval_split' is 'train'"),
+        ({"limit": 0}, r"Config key 'limit' must be an integer >= 1"),
+        ({"max_generator_angle": 4.0}, r"'max_generator_angle' must lie in \(0, π\)"),
+        ({"joint_weight": 0, "cross_weight": 0, "contrastive_weight": 0}, r"are all 0"),
+        ({"epochs": True}, r"Config key 'epochs' must be an integer"),
+    ],
+)
+def test_bad_values_name_the_key(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(**changes)
+
+
+def test_replace_rejects_unknown_key():
+    with pytest.raises(ConfigError, match="Unknown config key"):
+        TrainConfig().replace(kk=3)
+
+
+def test_dict_round_trip():
+    config = TrainConfig(k=16, width=8, limit=50)
+    assert TrainConfig.from_dict(config.to_dict()) == config
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("k=128", ("k", 128)),
+        ("lr=0.01", ("lr", 0.01)),
+        ("degrade_images=yes", ("degrade_images", True)),
+        ("limit=none", ("limit", None)),
+        ("rotation_map=cayley", ("rotation_map", "cayley")),
+    ],
+)
+def test_parse_override(text, expected):
+    assert parse_override(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("k", "is not KEY=VALUE"), ("k=abc", "Config key 'k' expects int"), ("nope=1", "Unknown config key 'nope'")],
+)
+def test_parse_override_errors(text, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_override(text)
