@@ -10,8 +10,8 @@ The spectrogram is a linear-frequency STFT in log power (dB), 112 frequency bins
   window (rounded to whole samples), so every recording spans all 112 frames and a
   frame is 1/112 of the recording's duration, not a fixed number of milliseconds.
   FSDD's 0.14-2.3 s recordings give hops of about 8 to 164 samples (1-21 ms);
-- padding: a recording shorter than one window (222 samples) is zero-padded at the end
-  to one window; longer recordings are never padded or cropped;
+- padding: a recording shorter than one window (222 samples) is zero-padded equally on
+  both sides to one window; longer recordings are never padded or cropped;
 - scaling: power in dB relative to the recording's loudest bin, clipped at 80 dB below
   it, mapped linearly to [0, 1] (1 is the loudest bin, 0 is -80 dB or quieter). An
   all-zero recording gives an all-zero spectrogram.
@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import scipy.io.wavfile
-import scipy.signal
 
 from assoc.errors import ConfigError, DataError, DataNotFoundError
 
@@ -38,7 +37,9 @@ TOP_DB = 80.0
 # Centre frequency (Hz) of each spectrogram row, low to high: 0, 36.0, ..., 4000.
 FREQUENCIES_HZ = np.fft.rfftfreq(N_FFT, d=1.0 / SAMPLE_RATE)
 
-_WINDOW = scipy.signal.get_window("hann", N_FFT)
+# Periodic Hann window, w[n] = 0.5 - 0.5 cos(2 pi n / N), as scipy.signal.get_window("hann", N)
+# returns it (written out because importing scipy.signal takes seconds).
+_WINDOW = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(N_FFT) / N_FFT)
 
 
 def read_wav(path: str | os.PathLike) -> np.ndarray:
@@ -97,7 +98,9 @@ def spectrogram(waveform: np.ndarray) -> np.ndarray:
     if waveform.ndim != 1 or waveform.size == 0:
         raise ConfigError(f"waveform must be a non-empty 1-D array; got shape {waveform.shape}.")
     if waveform.size < N_FFT:
-        waveform = np.concatenate([waveform, np.zeros(N_FFT - waveform.size)])
+        # Centre a short recording in one window, where the Hann window is not near zero.
+        before = (N_FFT - waveform.size) // 2
+        waveform = np.pad(waveform, (before, N_FFT - waveform.size - before))
 
     # Frame the signal: 112 windows whose starts are spread evenly over the recording.
     starts = np.rint(np.linspace(0, waveform.size - N_FFT, N_FRAMES)).astype(np.int64)
