@@ -1,0 +1,133 @@
+"""Online and batch training of the SOM, against the NumPy reference in som_reference.py."""
+
+import numpy as np
+import pytest
+
+from assoc.som import SOM
+
+from .som_reference import online_step
+
+DISTANCES = ["euclidean", "cosine", "manhattan", "chebyshev"]
+NEIGHBORHOODS = ["gaussian", "bubble", "mexican_hat", "triangle"]
+
+
+def blobs(n_samples=300, seed=0):
+    """Four Gaussian clusters in 3-d."""
+    rng = np.random.default_rng(seed)
+    centers = np.array([[0, 0, 0], [4, 0, 0], [0, 4, 0], [0, 0, 4]], dtype=float)
+    labels = rng.integers(0, 4, n_samples)
+    return centers[labels] + 0.5 * rng.normal(size=(n_samples, 3)), labels
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("distance", DISTANCES)
+@pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
+def test_online_equals_reference_step_by_step(dtype, distance, topology):
+    X, _ = blobs(24, seed=1)
+    X = X.astype(dtype)
+    som = SOM(3, 4, topology=topology, distance=distance, sigma=2.0, eta=0.6, n_iter=len(X), dtype=dtype)
+    som.initialize(X)
+    reference = som.weights_.copy()
+    etas, sigmas = som.schedule(np.arange(len(X)))
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for t, x in enumerate(X):
+        reference, winner = online_step(reference, x, etas[t], sigmas[t], som.positions, distance, "gaussian")
+        assert som.bmu(x[None, :])[0] == winner
+        som.partial_fit(x[None, :])
+        assert som.n_steps_ == t + 1
+        np.testing.assert_allclose(som.weights_, reference, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("neighborhood", NEIGHBORHOODS)
+def test_online_block_equals_reference(neighborhood):
+    X, _ = blobs(40, seed=2)
+    som = SOM(4, 3, neighborhood=neighborhood, sigma=1.5, n_iter=len(X), dtype=np.float64, random_state=0)
+    som.initialize(X)
+    reference = som.weights_.copy()
+    etas, sigmas = som.schedule(np.arange(len(X)))
+    for t, x in enumerate(X):
+        reference, _ = online_step(reference, x, etas[t], sigmas[t], som.positions, "euclidean", neighborhood)
+    som.partial_fit(X)
+    np.testing.assert_allclose(som.weights_, reference, rtol=1e-12, atol=1e-12)
+
+
+def test_partial_fit_blocks_equal_one_call():
+    X, _ = blobs(60, seed=3)
+    whole = SOM(3, 3, n_iter=60, dtype=np.float64).initialize(X)
+    parts = SOM(3, 3, n_iter=60, dtype=np.float64).set_weights(whole.weights_)
+    whole.partial_fit(X)
+    for block in np.array_split(X, 4):
+        parts.partial_fit(block)
+    np.testing.assert_allclose(parts.weights_, whole.weights_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("algorithm", ["online", "batch"])
+def test_quantization_error_falls_with_training(algorithm):
+    X, _ = blobs(300)
+    errors = []
+    for n_iter in (1, 5, 40) if algorithm == "batch" else (10, 300, 3000):
+        # The batch runs use Kohonen's batch map: eta = 1 at every pass.
+        eta_decay = "constant" if algorithm == "batch" else "inverse"
+        som = SOM(4, 4, algorithm=algorithm, n_iter=n_iter, eta=1.0 if algorithm == "batch" else 0.5,
+                  eta_decay=eta_decay, init="random", random_state=0)
+        errors.append(som.fit(X).quantization_error(X))
+    assert errors[0] > errors[1] > errors[2]
+
+
+def test_trained_map_is_ordered():
+    X, _ = blobs(300)
+    som = SOM(5, 5, n_iter=5000, random_state=0).fit(X)
+    assert som.topographic_error(X) < 0.1
+
+
+def test_fit_is_reproducible_with_seed():
+    X, _ = blobs(100)
+    first = SOM(3, 3, init="random", n_iter=500, random_state=7).fit(X).weights_
+    second = SOM(3, 3, init="random", n_iter=500, random_state=7).fit(X).weights_
+    other = SOM(3, 3, init="random", n_iter=500, random_state=8).fit(X).weights_
+    np.testing.assert_array_equal(first, second)
+    assert not np.allclose(first, other)
+
+
+def test_batch_with_unit_eta_is_neighborhood_mean():
+    X, _ = blobs(50)
+    som = SOM(2, 3, algorithm="batch", n_iter=1, sigma=1.0, eta=1.0, eta_decay="constant",
+              sigma_decay="constant", dtype=np.float64, random_state=0)
+    initial = SOM(2, 3, init=som.init, dtype=np.float64).initialize(X)
+    som.fit(X)
+    winners = initial.bmu(X)
+    squared = np.sum((som.positions[:, None, :] - som.positions[None, :, :]) ** 2, axis=2)
+    h = np.exp(-squared / 2.0)[:, winners]
+    np.testing.assert_allclose(som.weights_, (h @ X) / h.sum(axis=1, keepdims=True), rtol=1e-10)
+    assert som.n_epochs_ == 1
+
+
+def test_progress_callback_counts_steps():
+    X, _ = blobs(50)
+    calls = []
+    SOM(2, 2, n_iter=5000).fit(X, progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (5000, 5000)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    batch_calls = []
+    SOM(2, 2, algorithm="batch", n_iter=3).fit(X, progress=lambda done, total: batch_calls.append((done, total)))
+    assert batch_calls == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_pca_init_spans_leading_components():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 3)) * [3.0, 1.0, 0.1] + [1.0, 2.0, 3.0]
+    som = SOM(3, 5, init="pca", dtype=np.float64).initialize(X)
+    weights = som.weights_.reshape(3, 5, 3)
+    # Columns (the longer axis) run along the first component x, rows along the second, y.
+    assert abs(weights[1, 4, 0] - weights[1, 0, 0]) == pytest.approx(2 * np.sqrt(3) * 3.0, rel=0.1)
+    assert abs(weights[2, 2, 1] - weights[0, 2, 1]) == pytest.approx(2 * np.sqrt(3) * 1.0, rel=0.1)
+    np.testing.assert_allclose(weights[1, 2], X.mean(axis=0), atol=1e-9)
+
+
+def test_sample_and_random_init():
+    X, _ = blobs(30)
+    sample = SOM(2, 3, init="sample", dtype=np.float64, random_state=0).initialize(X)
+    assert all(any(np.array_equal(w, x) for x in X) for w in sample.weights_)
+    random = SOM(2, 3, init="random", random_state=0).initialize(X)
+    assert np.all(random.weights_ >= X.min(axis=0) - 1e-6)
+    assert np.all(random.weights_ <= X.max(axis=0) + 1e-6)
