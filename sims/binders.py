@@ -14,6 +14,7 @@ visual code z_v calls up is M z_v. With codes as rows this is ``z_visual @ M.T``
 from __future__ import annotations
 
 import difflib
+import inspect
 import logging
 from typing import Protocol, runtime_checkable
 
@@ -44,6 +45,11 @@ class Binder(Protocol):
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Restore the binder from :meth:`state_dict` output."""
+
+
+# A binder that also learns from unpaired codes (the linked SOMs train their maps this
+# way) has a method fit_unimodal(z_visual, z_audio), which the runner calls once with
+# each modality's training codes before the binding stage. The rows need not be paired.
 
 
 # ---------------------------------------------------------------------------
@@ -247,16 +253,214 @@ class NormalisedHebbianBinder:
 
 
 # ---------------------------------------------------------------------------
+# Rescorla-Wagner / delta rule
+# ---------------------------------------------------------------------------
+
+
+class DeltaRuleBinder:
+    """Hetero-associative Rescorla-Wagner (delta) rule, streamed pair by pair.
+
+    Parameters
+    ----------
+    k : int
+        Code width of both modalities.
+    alpha : float in (0, 1], default 1.0
+        Salience of the input code (the cue).
+    beta_plus : float, default 0.05
+        Learning rate of the target code (the US).
+    name : str, default 'delta'
+
+    Notes
+    -----
+    Two maps learn from the same pairs, one per direction, each with the
+    Rescorla-Wagner rule in its vector form (``assoc.conditioning.hetero_delta_update``):
+
+        W_av ← W_av + αβ (z_a − W_av z_v) z_vᵀ,   W_va ← W_va + αβ (z_v − W_va z_a) z_aᵀ,
+
+    one pair at a time in row order, so the result does not depend on the block size.
+    Recall is W_av z_v for audio and W_va z_a for visual. For an orthonormal key
+    presented n times, W_av z_v = (1 − (1 − αβ)ⁿ) z_a: the acquisition curve of the
+    scalar rule. The rule is stable for αβ ‖z‖² < 2, so with unnormalised codes the
+    rate must shrink as the codes grow.
+    """
+
+    def __init__(self, k: int, *, alpha: float = 1.0, beta_plus: float = 0.05, name: str = "delta"):
+        self.k = _check_width(k)
+        self.alpha = _check_positive("alpha", alpha)
+        if self.alpha > 1.0:
+            raise ConfigError(f"alpha must lie in (0, 1]; got {alpha!r}.")
+        self.beta_plus = _check_positive("beta_plus", beta_plus)
+        self.name = name
+        self.visual_to_audio = np.zeros((self.k, self.k))
+        self.audio_to_visual = np.zeros((self.k, self.k))
+        self.pairs_seen = 0
+
+    def partial_fit(self, z_visual: np.ndarray, z_audio: np.ndarray) -> None:
+        """Apply the delta rule to each pair of the block, in row order, in both directions."""
+        from assoc.conditioning import hetero_delta_update
+
+        z_visual, z_audio = _check_pairs(z_visual, z_audio, self.k)
+        rate = self.alpha * self.beta_plus
+        hetero_delta_update(self.visual_to_audio, z_visual, z_audio, rate)
+        hetero_delta_update(self.audio_to_visual, z_audio, z_visual, rate)
+        self.pairs_seen += z_visual.shape[0]
+
+    def recall(self, z: np.ndarray, source: str) -> np.ndarray:
+        """Return W_av z for visual ``z``, W_va z for audio ``z``; shape (n_samples, k)."""
+        z = _check_codes(z, "z", self.k)
+        weights = self.visual_to_audio if _check_source(source) == "visual" else self.audio_to_visual
+        return z @ weights.T
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Return both maps and the pairs seen."""
+        return {
+            "visual_to_audio": self.visual_to_audio.copy(),
+            "audio_to_visual": self.audio_to_visual.copy(),
+            "pairs_seen": np.int64(self.pairs_seen),
+        }
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore both maps and the pairs seen."""
+        _check_state_keys(state, ("visual_to_audio", "audio_to_visual", "pairs_seen"), self.name)
+        for key in ("visual_to_audio", "audio_to_visual"):
+            setattr(self, key, _check_state_array(state, key, (self.k, self.k), self.name))
+        self.pairs_seen = int(state["pairs_seen"])
+
+
+# ---------------------------------------------------------------------------
+# Hebbian-linked SOMs
+# ---------------------------------------------------------------------------
+
+LINK_RULES = {"coactivation": "neighborhood", "bmu": "bmu"}
+
+
+class LinkedSOMBinder:
+    """Two self-organizing maps, one per modality, linked by Hebbian co-activation.
+
+    Parameters
+    ----------
+    k : int
+        Code width of both modalities.
+    rows, columns : int, default 10
+        Grid size of each map.
+    topology : {'hexagonal', 'rectangular'}, default 'hexagonal'
+    som_epochs : int, default 5
+        Online Kohonen steps per training code, over the schedule of :meth:`fit_unimodal`.
+    eta : float, default 0.1
+        Link learning rate.
+    link_rule : {'coactivation', 'bmu'}, default 'coactivation'
+        'coactivation': ΔH = η a_v a_aᵀ with graded activations a = exp(−d² / 2) of the
+        grid distance d to the best-matching unit. 'bmu': only the two best-matching
+        units are linked.
+    recall_mode : {'weighted', 'argmax'}, default 'weighted'
+        'weighted': the mean of the target map's prototypes weighted by the positive
+        linked scores; 'argmax': the prototype of the most strongly linked unit.
+    seed : int or None
+        Seeds both maps' initialisation and sample order.
+    name : str, default 'som'
+
+    Notes
+    -----
+    The maps train on each modality's codes separately in :meth:`fit_unimodal`, which
+    the runner calls before the binding stage, because the maps learn without pairs.
+    :meth:`partial_fit` then learns only the link matrix H (n_units × n_units) from
+    pairs, through ``assoc.som.LinkedSOMs``. Recall maps a code to its map's activation,
+    carries it through H and returns a prototype of the other map, so a recalled code
+    is always one of (or a mixture of) the other map's prototypes.
+    """
+
+    def __init__(
+        self,
+        k: int,
+        *,
+        rows: int = 10,
+        columns: int = 10,
+        topology: str = "hexagonal",
+        som_epochs: int = 5,
+        eta: float = 0.1,
+        link_rule: str = "coactivation",
+        recall_mode: str = "weighted",
+        seed: int | None = None,
+        name: str = "som",
+    ):
+        from assoc.som import SOM, LinkedSOMs
+
+        self.k = _check_width(k)
+        if link_rule not in LINK_RULES:
+            raise ConfigError(
+                f"Unknown link_rule {link_rule!r}{_suggest(link_rule, LINK_RULES)} "
+                f"Choose one of {', '.join(map(repr, LINK_RULES))}."
+            )
+        if isinstance(som_epochs, bool) or not isinstance(som_epochs, (int, np.integer)) or som_epochs < 1:
+            raise ConfigError(f"som_epochs must be a positive integer; got {som_epochs!r}.")
+        if recall_mode not in ("weighted", "argmax"):
+            raise ConfigError(f"Unknown recall_mode {recall_mode!r}; choose 'weighted' or 'argmax'.")
+        self.som_epochs = int(som_epochs)
+        self.recall_mode = recall_mode
+        self.name = name
+        rng = np.random.default_rng(seed)
+        maps = [
+            SOM(rows, columns, topology=topology, algorithm="online", dtype=np.float64, random_state=child)
+            for child in rng.spawn(2)
+        ]
+        self.linked = LinkedSOMs(maps[0], maps[1], names=MODALITIES, eta=eta, activation=LINK_RULES[link_rule])
+
+    @property
+    def pairs_seen(self) -> int:
+        """Pairs passed to :meth:`partial_fit` so far."""
+        return self.linked.pairs_seen_
+
+    def fit_unimodal(self, z_visual: np.ndarray, z_audio: np.ndarray) -> None:
+        """Train each map on its own modality's codes; the rows need not be paired."""
+        z_visual = _check_codes(z_visual, "z_visual", self.k)
+        z_audio = _check_codes(z_audio, "z_audio", self.k)
+        for som, codes in ((self.linked.som_a, z_visual), (self.linked.som_b, z_audio)):
+            som.n_iter = self.som_epochs * codes.shape[0]
+            som.fit(codes)
+
+    def partial_fit(self, z_visual: np.ndarray, z_audio: np.ndarray) -> None:
+        """Learn the links from a block of pairs."""
+        z_visual, z_audio = _check_pairs(z_visual, z_audio, self.k)
+        self._check_fitted()
+        self.linked.partial_fit(z_visual, z_audio)
+
+    def recall(self, z: np.ndarray, source: str) -> np.ndarray:
+        """Return the other map's prototype (or prototype mixture) that ``z`` calls up; shape (n_samples, k)."""
+        z = _check_codes(z, "z", self.k)
+        source = _check_source(source)
+        self._check_fitted()
+        return np.asarray(self.linked.recall(z, source, mode=self.recall_mode), dtype=np.float64)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Return the links, both maps' weights and the pairs seen."""
+        self._check_fitted()
+        return self.linked.state_dict()
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore the links and both maps."""
+        self.linked.load_state_dict(state)
+
+    def _check_fitted(self) -> None:
+        if self.linked.som_a.weights_ is None or self.linked.som_b.weights_ is None:
+            raise ConfigError(
+                f"Binder {self.name!r} has untrained maps; call fit_unimodal(z_visual, z_audio) "
+                "before partial_fit or recall."
+            )
+
+
+# ---------------------------------------------------------------------------
 # Building binders from a config
 # ---------------------------------------------------------------------------
 
 BINDER_KINDS: dict[str, type] = {
     "hebbian": HebbianBinder,
     "hebbian_normalised": NormalisedHebbianBinder,
+    "delta": DeltaRuleBinder,
+    "som": LinkedSOMBinder,
 }
 
 
-def make_binder(kind: str, k: int, *, name: str | None = None, **params) -> Binder:
+def make_binder(kind: str, k: int, *, name: str | None = None, seed: int | None = None, **params) -> Binder:
     """Build the binder of ``kind`` for codes of width ``k``.
 
     Parameters
@@ -266,6 +470,9 @@ def make_binder(kind: str, k: int, *, name: str | None = None, **params) -> Bind
     k : int
     name : str, optional
         Learner name; defaults to ``kind``.
+    seed : int, optional
+        Passed to binders that draw random numbers (the linked SOMs); the others are
+        deterministic and ignore it.
     **params
         The kind's parameters, for example ``LearnerConfig.params``.
     """
@@ -274,7 +481,10 @@ def make_binder(kind: str, k: int, *, name: str | None = None, **params) -> Bind
             f"Unknown binder kind {kind!r}{_suggest(kind, BINDER_KINDS)} "
             f"Choose one of {', '.join(map(repr, BINDER_KINDS))}."
         )
-    return BINDER_KINDS[kind](k, name=name or kind, **params)
+    cls = BINDER_KINDS[kind]
+    if "seed" in inspect.signature(cls).parameters:
+        params["seed"] = seed
+    return cls(k, name=name or kind, **params)
 
 
 # ---------------------------------------------------------------------------

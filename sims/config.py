@@ -80,6 +80,7 @@ topology = "hexagonal"
 som_epochs = 5
 eta = 0.1
 link_rule = "coactivation"
+recall_mode = "weighted"
 
 [quick]
 limit = 600
@@ -256,6 +257,7 @@ LEARNER_PARAMETERS: dict[str, dict[str, tuple]] = {
         "som_epochs": (int, 5, ("min", 1)),
         "eta": (float, 0.1, ("above", 0.0)),
         "link_rule": (str, "coactivation", ("choice", ("coactivation", "bmu"))),
+        "recall_mode": (str, "weighted", ("choice", ("weighted", "argmax"))),
     },
 }
 
