@@ -1,0 +1,410 @@
+"""Numba kernels for the Hopfield modules.
+
+The kernels trust their callers: arrays arrive C-contiguous, finite, of matching
+shapes and dtypes, and outputs arrive allocated. Parallel kernels split work over
+queries (or over query-and-chunk pairs) with ``prange``. Each iteration writes only
+its own rows of the outputs, so no two threads write the same memory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from assoc import _config
+
+# NOTE: numba 0.68 accepts fastmath only as a bool, dict or set, and rejects the
+# frozenset that assoc._config holds, so the flags are copied into a set here.
+NJIT_SERIAL = {**_config.NJIT_SERIAL, "fastmath": set(_config.NJIT_SERIAL["fastmath"])}
+NJIT_PARALLEL = {**_config.NJIT_PARALLEL, "fastmath": set(_config.NJIT_PARALLEL["fastmath"])}
+
+# Rows of the pattern matrix scored at once by the one-pass kernel. 64 rows of 256
+# float32 features (64 KiB) stay in L2 between the scoring pass and the weighted sum.
+_TILE_ROWS = 64
+
+# Interaction functions of the dense associative memory (private codes for the kernels).
+POLYNOMIAL = 0
+RECTIFIED_POLYNOMIAL = 1
+EXPONENTIAL = 2
+
+
+# --- Modern Hopfield retrieval -------------------------------------------------------
+
+
+@njit(**NJIT_SERIAL)
+def _softmax_chunk(query, keys, values, start, stop, beta, accumulator, scores):
+    """Return (m, s) and fill a for rows start..stop-1, as described in softmax_partials.
+
+    scores : scratch buffer of _TILE_ROWS entries in the input dtype.
+    """
+    n_features = query.shape[0]
+    n_value_features = accumulator.shape[0]
+    # Typed -inf, so that the exponentials below stay in the input's precision.
+    running_max = np.full(1, -np.inf, dtype=scores.dtype)[0]
+    running_sum = 0.0
+    for k in range(n_value_features):
+        accumulator[k] = 0.0
+
+    for tile_start in range(start, stop, _TILE_ROWS):
+        tile_stop = min(tile_start + _TILE_ROWS, stop)
+        n_rows = tile_stop - tile_start
+
+        # Scores of the tile and their maximum.
+        for r in range(n_rows):
+            dot = query[0] - query[0]
+            row = keys[tile_start + r]
+            for k in range(n_features):
+                dot += row[k] * query[k]
+            scores[r] = beta * dot
+        tile_max = scores[0]
+        for r in range(1, n_rows):
+            tile_max = max(tile_max, scores[r])
+
+        # Rescale the running sums to the new maximum (exp(-inf) = 0 on the first tile).
+        if tile_max > running_max:
+            scale = np.exp(running_max - tile_max)
+            running_sum *= scale
+            for k in range(n_value_features):
+                accumulator[k] *= scale
+            running_max = tile_max
+
+        # Add exp(score - max) * value row for every row of the tile.
+        for r in range(n_rows):
+            scores[r] = np.exp(scores[r] - running_max)
+            running_sum += scores[r]
+        for r in range(n_rows):
+            weight = scores[r]
+            row = values[tile_start + r]
+            for k in range(n_value_features):
+                accumulator[k] += weight * row[k]
+    return running_max, running_sum
+
+
+@njit(**NJIT_PARALLEL)
+def softmax_partials(queries, keys, values, beta, n_chunks, maxima, sums, accumulators):
+    """Accumulate softmax-weighted sums of ``values`` rows over chunks of the keys.
+
+    For query q and chunk c the kernel stores m = max_i beta k_i.q, s = sum_i
+    exp(beta k_i.q - m) and a = sum_i exp(beta k_i.q - m) v_i over the keys i of the
+    chunk. It reads each key and value row once ("online softmax"): scores of a tile
+    of rows are computed first, and the running sums are rescaled whenever the tile
+    raises the running maximum, so no exponent is ever positive.
+
+    maxima, sums : (n_queries, n_chunks); accumulators : (n_queries, n_chunks, n_value_features).
+    """
+    n_queries = queries.shape[0]
+    n_keys = keys.shape[0]
+    chunk_size = (n_keys + n_chunks - 1) // n_chunks
+    for task in prange(n_queries * n_chunks):
+        query_index = task // n_chunks
+        chunk = task % n_chunks
+        start = chunk * chunk_size
+        stop = min(start + chunk_size, n_keys)
+        scores = np.empty(_TILE_ROWS, dtype=queries.dtype)
+        running_max, running_sum = _softmax_chunk(
+            queries[query_index], keys, values, start, stop, beta, accumulators[query_index, chunk], scores
+        )
+        maxima[query_index, chunk] = running_max
+        sums[query_index, chunk] = running_sum
+
+
+@njit(**NJIT_PARALLEL)
+def merge_softmax_partials(maxima, sums, accumulators, out):
+    """Combine per-chunk partial sums into out[q] = sum_c a_c e^(m_c - M) / sum_c s_c e^(m_c - M)."""
+    n_queries, n_chunks = maxima.shape
+    n_value_features = out.shape[1]
+    for q in prange(n_queries):
+        overall_max = -np.inf
+        for c in range(n_chunks):
+            if maxima[q, c] > overall_max:
+                overall_max = maxima[q, c]
+        total = 0.0
+        for k in range(n_value_features):
+            out[q, k] = 0.0
+        for c in range(n_chunks):
+            # Empty chunks carry maxima of -inf and contribute weight 0.
+            scale = np.exp(maxima[q, c] - overall_max)
+            total += sums[q, c] * scale
+            for k in range(n_value_features):
+                out[q, k] += accumulators[q, c, k] * scale
+        for k in range(n_value_features):
+            out[q, k] /= total
+
+
+@njit(**NJIT_PARALLEL)
+def softmax_rows_inplace(scores, beta):
+    """Replace each row s of ``scores`` by softmax(beta s), subtracting the row maximum first."""
+    n_rows, n_columns = scores.shape
+    for r in prange(n_rows):
+        row = scores[r]
+        row_max = row[0]
+        for j in range(1, n_columns):
+            if row[j] > row_max:
+                row_max = row[j]
+        total = 0.0
+        for j in range(n_columns):
+            # beta >= 0, so the maximum of beta * s is beta * max(s).
+            weight = np.exp(beta * (row[j] - row_max))
+            row[j] = weight
+            total += weight
+        inverse = 1.0 / total
+        for j in range(n_columns):
+            row[j] *= inverse
+
+
+@njit(**NJIT_PARALLEL)
+def modern_energy(states, patterns, beta, half_max_squared_norm, out):
+    """E(xi) = -lse(beta, X xi) + xi.xi / 2 + log(N) / beta + M^2 / 2 for each state row.
+
+    -lse(beta, z) + log(N) / beta is evaluated as -max(z) - log(mean(exp(beta (z - max z)))) / beta,
+    which cannot overflow; at beta = 0 it takes its limit, -mean(z).
+    """
+    n_states, n_features = states.shape
+    n_patterns = patterns.shape[0]
+    for q in prange(n_states):
+        state = states[q]
+        overlaps = np.empty(n_patterns, dtype=np.float64)
+        max_overlap = -np.inf
+        for i in range(n_patterns):
+            dot = 0.0
+            for k in range(n_features):
+                dot += patterns[i, k] * state[k]
+            overlaps[i] = dot
+            if dot > max_overlap:
+                max_overlap = dot
+        if beta == 0.0:
+            free_energy = -np.mean(overlaps)
+        else:
+            total = 0.0
+            for i in range(n_patterns):
+                total += np.exp(beta * (overlaps[i] - max_overlap))
+            free_energy = -max_overlap - np.log(total / n_patterns) / beta
+        squared_norm = 0.0
+        for k in range(n_features):
+            squared_norm += float(state[k]) * state[k]
+        out[q] = free_energy + 0.5 * squared_norm + half_max_squared_norm
+
+
+# --- Dense associative memory (Krotov & Hopfield 2016) -------------------------------
+
+
+@njit(**NJIT_SERIAL)
+def _interaction_difference(overlaps_without_unit, pattern_column, interaction, degree, scale):
+    """Return sum_mu F(a_mu + xi_mu) - F(a_mu - xi_mu), times a positive factor.
+
+    The sign of the result decides the unit's new state. Polynomials are evaluated at
+    scale * x, with scale a power of two near 1 / n_features: F(c x) = c^n F(x) for c > 0
+    keeps the sign, and a power of two keeps integer-valued sums exact, so ties stay
+    exact zeros. The exponential is shifted by its largest exponent. Neither overflows.
+    """
+    n_patterns = overlaps_without_unit.shape[0]
+    total = 0.0
+    if interaction == EXPONENTIAL:
+        shift = -np.inf
+        for mu in range(n_patterns):
+            if overlaps_without_unit[mu] > shift:
+                shift = overlaps_without_unit[mu]
+        shift += 1.0
+        for mu in range(n_patterns):
+            field = overlaps_without_unit[mu]
+            total += np.exp(field + pattern_column[mu] - shift) - np.exp(field - pattern_column[mu] - shift)
+        return total
+    for mu in range(n_patterns):
+        plus = (overlaps_without_unit[mu] + pattern_column[mu]) * scale
+        minus = (overlaps_without_unit[mu] - pattern_column[mu]) * scale
+        if interaction == RECTIFIED_POLYNOMIAL:
+            plus = max(plus, 0.0)
+            minus = max(minus, 0.0)
+        total += plus**degree - minus**degree
+    return total
+
+
+@njit(**NJIT_PARALLEL)
+def dense_synchronous(states, patterns_transposed, interaction, degree, scale, max_steps, out, n_steps):
+    """Update every unit of each state at once, up to ``max_steps`` times or until no unit changes.
+
+    patterns_transposed : (n_features, n_patterns), so that a unit's pattern column is contiguous.
+    scale : power of two by which polynomial arguments are multiplied (see _interaction_difference).
+    """
+    n_states, n_features = states.shape
+    n_patterns = patterns_transposed.shape[1]
+    for q in prange(n_states):
+        state = out[q]
+        state[:] = states[q]
+        overlaps = np.empty(n_patterns)
+        without_unit = np.empty(n_patterns)
+        new_state = np.empty(n_features)
+        steps = 0
+        for _ in range(max_steps):
+            for mu in range(n_patterns):
+                overlaps[mu] = 0.0
+            for i in range(n_features):
+                for mu in range(n_patterns):
+                    overlaps[mu] += patterns_transposed[i, mu] * state[i]
+            changed = False
+            for i in range(n_features):
+                column = patterns_transposed[i]
+                for mu in range(n_patterns):
+                    without_unit[mu] = overlaps[mu] - column[mu] * state[i]
+                difference = _interaction_difference(without_unit, column, interaction, degree, scale)
+                # A tie (difference 0) keeps the unit's current state.
+                new_state[i] = state[i] if difference == 0.0 else np.sign(difference)
+                if new_state[i] != state[i]:
+                    changed = True
+            if not changed:
+                break
+            state[:] = new_state
+            steps += 1
+        n_steps[q] = steps
+
+
+@njit(**NJIT_PARALLEL)
+def dense_asynchronous(states, patterns_transposed, interaction, degree, scale, orders, out, n_steps):
+    """Update one unit at a time in the order orders[sweep], until a sweep changes no unit.
+
+    orders : (max_sweeps, n_features) int64, one permutation of the units per sweep.
+    """
+    n_states, n_features = states.shape
+    n_patterns = patterns_transposed.shape[1]
+    for q in prange(n_states):
+        state = out[q]
+        state[:] = states[q]
+        overlaps = np.zeros(n_patterns)
+        without_unit = np.empty(n_patterns)
+        for i in range(n_features):
+            for mu in range(n_patterns):
+                overlaps[mu] += patterns_transposed[i, mu] * state[i]
+        steps = 0
+        for sweep in range(orders.shape[0]):
+            changed = False
+            for i in orders[sweep]:
+                column = patterns_transposed[i]
+                for mu in range(n_patterns):
+                    without_unit[mu] = overlaps[mu] - column[mu] * state[i]
+                difference = _interaction_difference(without_unit, column, interaction, degree, scale)
+                if difference != 0.0 and np.sign(difference) != state[i]:
+                    state[i] = -state[i]
+                    for mu in range(n_patterns):
+                        overlaps[mu] += 2.0 * column[mu] * state[i]
+                    changed = True
+            if not changed:
+                break
+            steps += 1
+        n_steps[q] = steps
+
+
+@njit(**NJIT_PARALLEL)
+def dense_energy(states, patterns, interaction, degree, out):
+    """E(sigma) = -sum_mu F(xi_mu . sigma); the exponential case as -exp(lse(overlaps))."""
+    n_states, n_features = states.shape
+    n_patterns = patterns.shape[0]
+    for q in prange(n_states):
+        overlaps = np.empty(n_patterns)
+        for mu in range(n_patterns):
+            dot = 0.0
+            for k in range(n_features):
+                dot += patterns[mu, k] * states[q, k]
+            overlaps[mu] = dot
+        if interaction == EXPONENTIAL:
+            shift = overlaps.max()
+            out[q] = -np.exp(shift) * np.sum(np.exp(overlaps - shift))
+        else:
+            total = 0.0
+            for mu in range(n_patterns):
+                value = overlaps[mu]
+                if interaction == RECTIFIED_POLYNOMIAL:
+                    value = max(value, 0.0)
+                total += value**degree
+            out[q] = -total
+
+
+# --- Classical Hopfield net ----------------------------------------------------------
+
+
+@njit(**NJIT_PARALLEL)
+def classical_synchronous(states, weights, max_steps, out, n_steps):
+    """sigma <- sign(W sigma) for all units at once; a zero field keeps the unit's state."""
+    n_states, n_features = states.shape
+    for q in prange(n_states):
+        state = out[q]
+        state[:] = states[q]
+        new_state = np.empty(n_features)
+        steps = 0
+        for _ in range(max_steps):
+            changed = False
+            for i in range(n_features):
+                field = 0.0
+                for j in range(n_features):
+                    field += weights[i, j] * state[j]
+                new_state[i] = state[i] if field == 0.0 else np.sign(field)
+                if new_state[i] != state[i]:
+                    changed = True
+            if not changed:
+                break
+            state[:] = new_state
+            steps += 1
+        n_steps[q] = steps
+
+
+@njit(**NJIT_PARALLEL)
+def classical_asynchronous(states, weights, orders, out, n_steps):
+    """sigma_i <- sign(W_i . sigma), one unit at a time in the order orders[sweep]."""
+    n_states, n_features = states.shape
+    for q in prange(n_states):
+        state = out[q]
+        state[:] = states[q]
+        steps = 0
+        for sweep in range(orders.shape[0]):
+            changed = False
+            for i in orders[sweep]:
+                field = 0.0
+                for j in range(n_features):
+                    field += weights[i, j] * state[j]
+                if field != 0.0 and np.sign(field) != state[i]:
+                    state[i] = -state[i]
+                    changed = True
+            if not changed:
+                break
+            steps += 1
+        n_steps[q] = steps
+
+
+@njit(**NJIT_SERIAL)
+def storkey_weights(patterns):
+    """Storkey (1997) incremental rule with zero diagonal, one pattern at a time.
+
+    w_ij += (xi_i xi_j - xi_i h_ji - h_ij xi_j) / n with h_ij = sum_{k != i, j} w_ik xi_k.
+    With w_ii = 0 and xi_j^2 = 1 this equals (xi_i xi_j - xi_i h_j - h_i xi_j + 2 w_ij) / n,
+    where h_i = sum_k w_ik xi_k is the full local field before the update.
+    """
+    n_patterns, n_features = patterns.shape
+    weights = np.zeros((n_features, n_features))
+    fields = np.empty(n_features)
+    for mu in range(n_patterns):
+        pattern = patterns[mu]
+        for i in range(n_features):
+            field = 0.0
+            for k in range(n_features):
+                field += weights[i, k] * pattern[k]
+            fields[i] = field
+        for i in range(n_features):
+            for j in range(n_features):
+                if i != j:
+                    weights[i, j] += (
+                        pattern[i] * pattern[j] - pattern[i] * fields[j] - fields[i] * pattern[j] + 2.0 * weights[i, j]
+                    ) / n_features
+    return weights
+
+
+@njit(**NJIT_PARALLEL)
+def classical_energy(states, weights, out):
+    """E(sigma) = -sigma^T W sigma / 2 for each state row."""
+    n_states, n_features = states.shape
+    for q in prange(n_states):
+        total = 0.0
+        for i in range(n_features):
+            field = 0.0
+            for j in range(n_features):
+                field += weights[i, j] * states[q, j]
+            total += states[q, i] * field
+        out[q] = -0.5 * total

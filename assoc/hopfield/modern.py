@@ -1,0 +1,246 @@
+"""Modern (continuous) Hopfield retrieval, after Ramsauer et al. (2020).
+
+Stored patterns are the rows of ``patterns``, shape (n_patterns, n_features); the
+paper's matrix X holds them as columns, so its X^T xi is ``patterns @ xi`` here. One
+retrieval step maps a state xi to
+
+    xi_new = X softmax(beta X^T xi)   ==   softmax(beta * patterns @ xi) @ patterns
+
+with no learned projection and no normalisation. See ``docs/hopfield.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+
+import numpy as np
+from numba import get_num_threads
+
+from assoc.errors import ConfigError
+from assoc.hopfield import _kernels
+from assoc.hopfield._validation import as_matrix, as_queries, check_beta, check_positive_int, float_dtype
+
+logger = logging.getLogger(__name__)
+
+# Batches of at least this many queries go through the BLAS path (score matrix by GEMM,
+# softmax in a Numba kernel, weighted sum by GEMM); smaller batches use the one-pass
+# kernel, which reads the patterns once per query. Measured by benchmarks/bench_hopfield.py
+# on a 2-core AMD EPYC (Zen 5) with OpenBLAS 0.3.30.
+BLAS_MIN_QUERIES = 8
+
+# The BLAS path scores at most this many (query, pattern) pairs at once:
+# 2**24 entries are 64 MiB in float32 and 128 MiB in float64.
+_MAX_SCORE_BLOCK = 1 << 24
+
+# The one-pass kernel splits the patterns of a query into chunks of at least this many
+# rows when there are fewer queries than threads.
+_MIN_CHUNK_ROWS = 4096
+
+
+def _prepare(queries, keys, values, beta, query_name="queries"):
+    """Validate and convert the arguments of a retrieval call once."""
+    beta = check_beta(beta)
+    keys = as_matrix("keys" if values is not None else "patterns", keys)
+    n_features = keys.shape[1]
+    queries, single = as_queries(query_name, queries, n_features)
+    if values is None:
+        values = keys
+    else:
+        values = as_matrix("values", values)
+        if values.shape[0] != keys.shape[0]:
+            raise ConfigError(
+                f"values has {values.shape[0]} rows but keys has {keys.shape[0]}; "
+                "row i of values must be the item stored under row i of keys."
+            )
+    dtype = float_dtype(queries, keys, values)
+    same_values = values is keys
+    queries = np.ascontiguousarray(queries, dtype=dtype)
+    keys = np.ascontiguousarray(keys, dtype=dtype)
+    values = keys if same_values else np.ascontiguousarray(values, dtype=dtype)
+    return queries, keys, values, beta, single
+
+
+def _retrieve_one_pass(queries, keys, values, beta):
+    n_queries = queries.shape[0]
+    n_threads = get_num_threads()
+    n_chunks = 1
+    if n_queries < n_threads:
+        n_chunks = max(1, min(n_threads // n_queries, keys.shape[0] // _MIN_CHUNK_ROWS))
+    maxima = np.empty((n_queries, n_chunks), dtype=queries.dtype)
+    sums = np.empty((n_queries, n_chunks), dtype=np.float64)
+    accumulators = np.empty((n_queries, n_chunks, values.shape[1]), dtype=queries.dtype)
+    typed_beta = queries.dtype.type(beta)
+    _kernels.softmax_partials(queries, keys, values, typed_beta, n_chunks, maxima, sums, accumulators)
+    out = np.empty((n_queries, values.shape[1]), dtype=queries.dtype)
+    _kernels.merge_softmax_partials(maxima, sums, accumulators, out)
+    return out
+
+
+def _retrieve_blas(queries, keys, values, beta):
+    n_queries, n_keys = queries.shape[0], keys.shape[0]
+    out = np.empty((n_queries, values.shape[1]), dtype=queries.dtype)
+    block = max(1, min(n_queries, _MAX_SCORE_BLOCK // n_keys))
+    scores = np.empty((block, n_keys), dtype=queries.dtype)
+    for start in range(0, n_queries, block):
+        stop = min(start + block, n_queries)
+        block_scores = scores[: stop - start]
+        np.matmul(queries[start:stop], keys.T, out=block_scores)
+        _kernels.softmax_rows_inplace(block_scores, beta)
+        np.matmul(block_scores, values, out=out[start:stop])
+    return out
+
+
+def _retrieve_step(queries, keys, values, beta):
+    """One step for validated, contiguous arrays of one dtype."""
+    if queries.shape[0] >= BLAS_MIN_QUERIES:
+        return _retrieve_blas(queries, keys, values, beta)
+    return _retrieve_one_pass(queries, keys, values, beta)
+
+
+def attention_weights(queries, patterns, beta: float) -> np.ndarray:
+    """Compute the softmax weights softmax(beta X^T xi) of every query over the stored patterns.
+
+    Parameters
+    ----------
+    queries : array_like of shape (n_queries, n_features) or (n_features,)
+    patterns : array_like of shape (n_patterns, n_features)
+        Stored patterns, one per row.
+    beta : float
+        Inverse temperature, >= 0. At 0 the weights are uniform.
+
+    Returns
+    -------
+    ndarray of shape (n_queries, n_patterns) or (n_patterns,)
+        Rows sum to 1. float32 when every input is float32, else float64.
+    """
+    queries, patterns, _, beta, single = _prepare(queries, patterns, None, beta)
+    n_queries, n_patterns = queries.shape[0], patterns.shape[0]
+    weights = np.empty((n_queries, n_patterns), dtype=queries.dtype)
+    np.matmul(queries, patterns.T, out=weights)
+    _kernels.softmax_rows_inplace(weights, beta)
+    return weights[0] if single else weights
+
+
+def retrieve(
+    queries,
+    patterns,
+    beta: float,
+    *,
+    max_steps: int = 1,
+    tol: float | None = None,
+    return_steps: bool = False,
+):
+    """Retrieve stored patterns from queries by the modern Hopfield update.
+
+    Each step maps a state xi to softmax(beta * patterns @ xi) @ patterns
+    (xi_new = X softmax(beta X^T xi) with X holding patterns as columns).
+
+    Parameters
+    ----------
+    queries : array_like of shape (n_queries, n_features) or (n_features,)
+        Initial states, one per row.
+    patterns : array_like of shape (n_patterns, n_features)
+        Stored patterns, one per row.
+    beta : float
+        Inverse temperature, >= 0. beta * overlap may be far above 700: the softmax
+        subtracts the maximum score before exponentiating.
+    max_steps : int, default 1
+        Upper bound on the number of update steps.
+    tol : float, optional
+        Stop a query early once its update moves it by less than ``tol`` (Euclidean
+        norm of the change). By default every query takes ``max_steps`` steps.
+    return_steps : bool, default False
+        Also return the number of steps each query took.
+
+    Returns
+    -------
+    states : ndarray of shape (n_queries, n_features) or (n_features,)
+        float32 when every input is float32, else float64.
+    n_steps : ndarray of shape (n_queries,), int64
+        Only when ``return_steps`` is true.
+
+    Notes
+    -----
+    Ramsauer et al. (2020), "Hopfield Networks is All You Need", eq. (3) for the update.
+    A step never raises the energy of :func:`modern_energy`.
+    """
+    queries, patterns, _, beta, single = _prepare(queries, patterns, None, beta)
+    max_steps = check_positive_int("max_steps", max_steps)
+    if tol is not None and not (isinstance(tol, numbers.Real) and np.isfinite(tol) and tol >= 0):
+        raise ConfigError(f"tol must be a finite number >= 0 or None; got {tol!r}.")
+
+    states = queries.copy()
+    n_steps = np.zeros(queries.shape[0], dtype=np.int64)
+    active = np.arange(queries.shape[0])
+    for _ in range(max_steps):
+        updated = _retrieve_step(np.ascontiguousarray(states[active]), patterns, patterns, beta)
+        n_steps[active] += 1
+        if tol is not None:
+            moved = np.linalg.norm(updated - states[active], axis=1)
+            states[active] = updated
+            active = active[moved >= tol]
+            if active.size == 0:
+                break
+        else:
+            states[active] = updated
+    logger.debug("retrieved %d queries in at most %d steps", queries.shape[0], int(n_steps.max()))
+
+    if single:
+        states = states[0]
+    return (states, n_steps) if return_steps else states
+
+
+def hetero_retrieve(queries, keys, values, beta: float) -> np.ndarray:
+    """Recall the values stored under keys: softmax(beta * keys @ q) @ values for each query.
+
+    Cross-modal recall calls this with one modality's codes as keys and the other
+    modality's codes of the same pairs as values.
+
+    Parameters
+    ----------
+    queries : array_like of shape (n_queries, n_key_features) or (n_key_features,)
+    keys : array_like of shape (n_items, n_key_features)
+    values : array_like of shape (n_items, n_value_features)
+        Row i is the item stored under key row i.
+    beta : float
+        Inverse temperature, >= 0.
+
+    Returns
+    -------
+    ndarray of shape (n_queries, n_value_features) or (n_value_features,)
+        float32 when every input is float32, else float64.
+    """
+    queries, keys, values, beta, single = _prepare(queries, keys, values, beta)
+    out = _retrieve_step(queries, keys, values, beta)
+    return out[0] if single else out
+
+
+def modern_energy(states, patterns, beta: float) -> np.ndarray:
+    """Compute the modern Hopfield energy of each state.
+
+    E(xi) = -lse(beta, X^T xi) + xi^T xi / 2 + log(N) / beta + M^2 / 2, with
+    lse(beta, z) = log(sum_i exp(beta z_i)) / beta, N = n_patterns and M the largest
+    pattern norm. At beta = 0 the energy takes its limit, -mean(X^T xi) + xi^T xi / 2 + M^2 / 2.
+
+    Parameters
+    ----------
+    states : array_like of shape (n_states, n_features) or (n_features,)
+    patterns : array_like of shape (n_patterns, n_features)
+    beta : float
+        Inverse temperature, >= 0.
+
+    Returns
+    -------
+    ndarray of shape (n_states,), or a scalar for a single state
+        Accumulated in float64, returned in the input dtype.
+
+    Notes
+    -----
+    Ramsauer et al. (2020), eq. (2).
+    """
+    states, patterns, _, beta, single = _prepare(states, patterns, None, beta, query_name="states")
+    half_max_squared_norm = 0.5 * float(np.max(np.einsum("ij,ij->i", patterns, patterns, dtype=np.float64)))
+    out = np.empty(states.shape[0], dtype=states.dtype)
+    _kernels.modern_energy(states, patterns, beta, half_max_squared_norm, out)
+    return out[0] if single else out

@@ -1,0 +1,216 @@
+"""Modern Hopfield retrieval: closed forms, the NumPy reference, energy, overflow and bad input."""
+
+import numpy as np
+import pytest
+
+from assoc.errors import ConfigError
+from assoc.hopfield import attention_weights, hetero_retrieve, modern, modern_energy, retrieve
+
+from . import hopfield_reference as reference
+
+
+def _orthonormal_rows(n_rows, n_features, seed):
+    matrix = np.random.default_rng(seed).normal(size=(n_features, n_features))
+    q, _ = np.linalg.qr(matrix)
+    return q[:n_rows]
+
+
+# --- Closed forms --------------------------------------------------------------------
+
+
+def test_orthonormal_patterns_closed_form():
+    # With orthonormal patterns e_i and q = sum_i c_i e_i, the scores are beta c_i, so the
+    # weights are softmax(beta c) and the retrieved state is sum_i softmax(beta c)_i e_i.
+    patterns = _orthonormal_rows(4, 6, seed=0)
+    coefficients = np.array([[1.0, 0.5, -0.5, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    queries = coefficients @ patterns
+    beta = 2.0
+    expected_weights = np.exp(beta * coefficients) / np.exp(beta * coefficients).sum(axis=1, keepdims=True)
+
+    np.testing.assert_allclose(attention_weights(queries, patterns, beta), expected_weights, atol=1e-14)
+    np.testing.assert_allclose(retrieve(queries, patterns, beta), expected_weights @ patterns, atol=1e-14)
+
+
+def test_orthonormal_energy_closed_form():
+    # E = -log(sum exp(beta c)) / beta + |c|^2 / 2 + log(N) / beta + 1 / 2 for unit-norm patterns.
+    patterns = _orthonormal_rows(3, 5, seed=1)
+    coefficients = np.array([0.3, -1.2, 2.0])
+    beta = 1.5
+    expected = -np.log(np.sum(np.exp(beta * coefficients))) / beta + 0.5 * coefficients @ coefficients
+    expected += np.log(3) / beta + 0.5
+    assert modern_energy(coefficients @ patterns, patterns, beta) == pytest.approx(expected, abs=1e-12)
+
+
+def test_large_beta_retrieves_nearest_pattern():
+    rng = np.random.default_rng(2)
+    patterns = rng.choice([-1.0, 1.0], size=(50, 64))
+    cues = patterns.copy()
+    cues[:, :10] *= -1  # 10 of 64 units flipped
+    states = retrieve(cues, patterns, beta=10.0)
+    np.testing.assert_allclose(states, patterns, atol=1e-12)
+
+
+def test_beta_zero_global_average_fixed_point():
+    # At beta = 0 every weight is 1/N, so one step from anywhere lands on the mean pattern,
+    # and the mean pattern maps to itself.
+    rng = np.random.default_rng(3)
+    patterns = rng.normal(size=(7, 5))
+    mean = patterns.mean(axis=0)
+    states = retrieve(rng.normal(size=(3, 5)), patterns, beta=0.0)
+    np.testing.assert_allclose(states, np.tile(mean, (3, 1)), atol=1e-14)
+    np.testing.assert_allclose(retrieve(mean, patterns, beta=0.0, max_steps=5), mean, atol=1e-14)
+    np.testing.assert_allclose(attention_weights(mean, patterns, 0.0), np.full(7, 1 / 7), atol=1e-15)
+
+
+# --- Against the NumPy reference -----------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_queries", [1, 3, 40])  # one-pass kernel, split and BLAS path
+def test_retrieve_equals_reference(dtype, n_queries):
+    rng = np.random.default_rng(4)
+    patterns = rng.normal(size=(9000, 12)).astype(dtype)
+    queries = rng.normal(size=(n_queries, 12)).astype(dtype)
+    expected = reference.retrieve(queries, patterns, beta=0.7)
+
+    got = retrieve(queries, patterns, beta=0.7)
+
+    assert got.dtype == dtype
+    tolerance = 1e-12 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(got, expected, rtol=0, atol=tolerance)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_hetero_retrieve_equals_reference(dtype):
+    rng = np.random.default_rng(5)
+    keys = rng.normal(size=(30, 8)).astype(dtype)
+    values = rng.normal(size=(30, 3)).astype(dtype)
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    for n_queries in (2, 20):
+        queries = rng.normal(size=(n_queries, 8)).astype(dtype)
+        got = hetero_retrieve(queries, keys, values, beta=1.3)
+        assert got.shape == (n_queries, 3)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, reference.hetero_retrieve(queries, keys, values, 1.3), atol=tolerance)
+
+
+def test_attention_weights_equal_reference():
+    rng = np.random.default_rng(6)
+    patterns = rng.normal(size=(15, 4))
+    queries = rng.normal(size=(6, 4))
+    weights = attention_weights(queries, patterns, 2.5)
+    np.testing.assert_allclose(weights, reference.softmax(2.5 * queries @ patterns.T), atol=1e-15)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_energy_equals_reference(dtype):
+    rng = np.random.default_rng(7)
+    patterns = rng.normal(size=(20, 6)).astype(dtype)
+    states = rng.normal(size=(4, 6)).astype(dtype)
+    got = modern_energy(states, patterns, 0.8)
+    assert got.dtype == dtype
+    tolerance = 1e-12 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(got, reference.modern_energy(states, patterns, 0.8), rtol=tolerance)
+
+
+def test_multistep_equals_reference():
+    rng = np.random.default_rng(8)
+    patterns = rng.normal(size=(25, 10))
+    queries = rng.normal(size=(4, 10))
+    got = retrieve(queries, patterns, beta=0.3, max_steps=4)
+    np.testing.assert_allclose(got, reference.retrieve(queries, patterns, 0.3, n_steps=4), atol=1e-12)
+
+
+# --- Energy, convergence, overflow ---------------------------------------------------
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.05, 0.5, 8.0])
+def test_energy_non_increasing_along_updates(beta):
+    rng = np.random.default_rng(9)
+    patterns = rng.normal(size=(30, 8))
+    states = rng.normal(size=(10, 8)) * 2.0
+    energies = [modern_energy(states, patterns, beta)]
+    for _ in range(6):
+        states = retrieve(states, patterns, beta)
+        energies.append(modern_energy(states, patterns, beta))
+    steps = np.diff(np.array(energies), axis=0)
+    assert np.all(steps <= 1e-10)
+
+
+def test_tol_stops_converged_queries():
+    rng = np.random.default_rng(10)
+    patterns = rng.choice([-1.0, 1.0], size=(10, 32))
+    states, n_steps = retrieve(patterns[:3], patterns, beta=4.0, max_steps=50, tol=1e-9, return_steps=True)
+    np.testing.assert_allclose(states, patterns[:3], atol=1e-9)
+    assert np.all(n_steps < 50)
+    _, n_steps_without_tol = retrieve(patterns[:3], patterns, beta=4.0, max_steps=5, return_steps=True)
+    np.testing.assert_array_equal(n_steps_without_tol, [5, 5, 5])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_queries", [1, 20])
+def test_overflow_safe_at_huge_beta_overlap(dtype, n_queries):
+    # beta * overlap reaches 1e5, far beyond exp's range (about 709 in float64, 88 in float32).
+    rng = np.random.default_rng(11)
+    patterns = rng.choice([-1.0, 1.0], size=(40, 100)).astype(dtype)
+    queries = patterns[rng.integers(0, 40, size=n_queries)]
+    states = retrieve(queries, patterns, beta=1000.0)
+    weights = attention_weights(queries, patterns, beta=1000.0)
+    energies = modern_energy(queries, patterns, beta=1000.0)
+    assert np.all(np.isfinite(states))
+    np.testing.assert_array_equal(states, queries)
+    assert np.all(np.isfinite(weights))
+    np.testing.assert_allclose(weights.max(axis=1), 1.0)
+    # At a stored pattern with well-separated overlaps E = -n + n/2 + log(N)/beta + n/2 = log(N)/beta.
+    np.testing.assert_allclose(energies, np.log(40) / 1000.0, atol=1e-3)
+
+
+def test_single_query_vector_returns_vector():
+    patterns = np.eye(3)
+    state = retrieve(np.array([1.0, 0.0, 0.0]), patterns, beta=1.0)
+    assert state.shape == (3,)
+    assert attention_weights(np.ones(3), patterns, 1.0).shape == (3,)
+    assert np.ndim(modern_energy(np.ones(3), patterns, 1.0)) == 0
+
+
+def test_one_pass_and_blas_paths_agree():
+    rng = np.random.default_rng(12)
+    patterns = rng.normal(size=(500, 16))
+    queries = rng.normal(size=(modern.BLAS_MIN_QUERIES, 16))
+    blas = retrieve(queries, patterns, 0.9)
+    one_at_a_time = np.stack([retrieve(query, patterns, 0.9) for query in queries])
+    np.testing.assert_allclose(blas, one_at_a_time, atol=1e-12)
+
+
+def test_mixed_precision_promotes_to_float64():
+    patterns = np.eye(4, dtype=np.float32)
+    assert retrieve(np.ones((1, 4)), patterns, 1.0).dtype == np.float64
+    assert retrieve(np.ones((1, 4), dtype=np.int64), patterns, 1.0).dtype == np.float64
+
+
+# --- Bad input -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: retrieve(np.ones((2, 3)), np.ones((4, 5)), 1.0), r"queries has 3 columns but 5 are expected"),
+        (lambda: retrieve(np.ones((2, 3)), np.ones(3), 1.0), r"patterns must be a 2-d array .* got shape \(3,\)"),
+        (lambda: retrieve(np.array([[np.nan, 1.0]]), np.ones((2, 2)), 1.0), r"queries contains NaN or infinite"),
+        (lambda: retrieve(np.ones((1, 2)), np.array([[np.inf, 1.0]]), 1.0), r"patterns contains NaN or infinite"),
+        (lambda: retrieve(np.ones((1, 2)), np.ones((2, 2)), -0.5), r"beta must be a finite number >= 0 .* got -0.5"),
+        (lambda: retrieve(np.ones((1, 2)), np.ones((2, 2)), np.inf), r"beta must be a finite number >= 0 .* got inf"),
+        (lambda: retrieve(np.ones((1, 2)), np.ones((2, 2)), "1"), r"beta must be a real number"),
+        (lambda: retrieve(np.ones((1, 2)), np.ones((2, 2)) + 0j, 1.0), r"patterns must contain real numbers .* complex128"),
+        (lambda: retrieve(np.ones((1, 2)), np.ones((2, 2)), 1.0, max_steps=0), r"max_steps must be an integer >= 1"),
+        (lambda: retrieve(np.ones((1, 2)), np.ones((2, 2)), 1.0, tol=-1.0), r"tol must be a finite number >= 0"),
+        (lambda: hetero_retrieve(np.ones((1, 2)), np.ones((3, 2)), np.ones((4, 5)), 1.0), r"values has 4 rows but keys has 3"),
+        (lambda: hetero_retrieve(np.ones((1, 3)), np.ones((3, 2)), np.ones((3, 5)), 1.0), r"queries has 3 columns but 2"),
+        (lambda: modern_energy(np.ones((1, 3)), np.ones((3, 2)), 1.0), r"states has 3 columns but 2"),
+        (lambda: attention_weights(np.ones((1, 2)), np.ones((0, 2)), 1.0), r"patterns must have at least one row"),
+    ],
+)
+def test_bad_input_rejected(call, message):
+    with pytest.raises(ConfigError, match=message):
+        call()
