@@ -328,6 +328,91 @@ class DeltaRuleBinder:
 
 
 # ---------------------------------------------------------------------------
+# Modern Hopfield hetero-association
+# ---------------------------------------------------------------------------
+
+
+class HopfieldBinder:
+    """Modern Hopfield hetero-associative memory that stores the pairs themselves.
+
+    Parameters
+    ----------
+    k : int
+        Code width of both modalities.
+    beta : float, default 8.0
+        Inverse temperature of the softmax, >= 0.
+    capacity : int, default 20000
+        Pairs held at most. Once full, each new pair replaces the oldest one.
+    name : str, default 'hopfield'
+
+    Notes
+    -----
+    With the stored visual codes as keys K (n × k) and the audio codes as values
+    V (n × k), the audio code recalled by a visual query q is
+
+        Vᵀ softmax(β K q)
+
+    (Ramsauer et al. 2020, one retrieval step, through
+    ``assoc.hopfield.modern.hetero_retrieve``); the reverse direction swaps K and V.
+    At β = 0 recall is the mean of the stored values; as β grows it approaches the value
+    of the key with the largest dot product with q. Learning only writes pairs, so
+    recall before any pair is zero.
+    """
+
+    def __init__(self, k: int, *, beta: float = 8.0, capacity: int = 20000, name: str = "hopfield"):
+        self.k = _check_width(k)
+        if isinstance(beta, bool) or not np.isfinite(beta) or beta < 0:
+            raise ConfigError(f"beta must be a finite number >= 0 (the inverse temperature); got {beta!r}.")
+        if isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer)) or capacity < 1:
+            raise ConfigError(f"capacity must be a positive integer number of pairs; got {capacity!r}.")
+        self.beta = float(beta)
+        self.capacity = int(capacity)
+        self.name = name
+        self.visual = np.zeros((0, self.k))
+        self.audio = np.zeros((0, self.k))
+        self.pairs_seen = 0
+
+    def partial_fit(self, z_visual: np.ndarray, z_audio: np.ndarray) -> None:
+        """Store a block of pairs, dropping the oldest pairs beyond ``capacity``."""
+        z_visual, z_audio = _check_pairs(z_visual, z_audio, self.k)
+        self.visual = np.concatenate([self.visual, z_visual])[-self.capacity :]
+        self.audio = np.concatenate([self.audio, z_audio])[-self.capacity :]
+        self.pairs_seen += z_visual.shape[0]
+
+    def recall(self, z: np.ndarray, source: str) -> np.ndarray:
+        """Return Vᵀ softmax(β K z) for each row of ``z``; shape (n_samples, k)."""
+        from assoc.hopfield.modern import hetero_retrieve
+
+        z = _check_codes(z, "z", self.k)
+        if self.visual.shape[0] == 0:
+            return np.zeros_like(z)
+        if _check_source(source) == "visual":
+            keys, values = self.visual, self.audio
+        else:
+            keys, values = self.audio, self.visual
+        return hetero_retrieve(z, keys, values, self.beta)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Return the stored pairs, oldest first, and the pairs seen."""
+        return {"visual": self.visual.copy(), "audio": self.audio.copy(), "pairs_seen": np.int64(self.pairs_seen)}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore the stored pairs and the pairs seen."""
+        _check_state_keys(state, ("visual", "audio", "pairs_seen"), self.name)
+        visual = np.array(state["visual"], dtype=np.float64)
+        audio = np.array(state["audio"], dtype=np.float64)
+        n_stored = visual.shape[0] if visual.ndim == 2 else -1
+        if n_stored > self.capacity:
+            raise ConfigError(
+                f"State of binder {self.name!r} contains {n_stored} pairs, above capacity {self.capacity}; "
+                "raise capacity to at least that."
+            )
+        self.visual = _check_state_array({"visual": visual}, "visual", (n_stored, self.k), self.name)
+        self.audio = _check_state_array({"audio": audio}, "audio", (n_stored, self.k), self.name)
+        self.pairs_seen = int(state["pairs_seen"])
+
+
+# ---------------------------------------------------------------------------
 # Hebbian-linked SOMs
 # ---------------------------------------------------------------------------
 
@@ -456,6 +541,7 @@ BINDER_KINDS: dict[str, type] = {
     "hebbian": HebbianBinder,
     "hebbian_normalised": NormalisedHebbianBinder,
     "delta": DeltaRuleBinder,
+    "hopfield": HopfieldBinder,
     "som": LinkedSOMBinder,
 }
 

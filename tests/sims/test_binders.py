@@ -7,6 +7,7 @@ from sims.binders import (
     Binder,
     DeltaRuleBinder,
     HebbianBinder,
+    HopfieldBinder,
     LinkedSOMBinder,
     NormalisedHebbianBinder,
     make_binder,
@@ -235,6 +236,62 @@ def test_delta_rejects_bad_alpha():
         DeltaRuleBinder(K, alpha=1.5)
 
 
+# Modern Hopfield
+
+
+def test_hopfield_large_beta_recalls_stored_pairs():
+    z_visual, z_audio = _orthonormal_pairs()
+    binder = HopfieldBinder(K, beta=200.0)
+    binder.partial_fit(z_visual, z_audio)
+    np.testing.assert_allclose(binder.recall(z_visual, "visual"), z_audio, atol=1e-12)
+    # The reverse direction uses the audio codes as keys.
+    reverse = HopfieldBinder(K, beta=200.0)
+    reverse.partial_fit(z_audio, z_visual)
+    np.testing.assert_allclose(reverse.recall(z_visual, "audio"), z_audio, atol=1e-12)
+
+
+def test_hopfield_softmax_closed_form():
+    # Orthonormal keys: the weights for key j are e^β at j and 1 elsewhere, over e^β + k − 1.
+    z_visual, z_audio = _orthonormal_pairs()
+    beta = 1.5
+    binder = HopfieldBinder(K, beta=beta)
+    binder.partial_fit(z_visual, z_audio)
+    weights = (np.exp(beta) - 1.0) * np.eye(K) + 1.0
+    weights /= np.exp(beta) + K - 1
+    np.testing.assert_allclose(binder.recall(z_visual, "visual"), weights @ z_audio, atol=1e-12)
+
+
+def test_hopfield_zero_beta_returns_mean():
+    z_visual, z_audio, _ = _rotated_pairs(n_pairs=10)
+    binder = HopfieldBinder(K, beta=0.0)
+    binder.partial_fit(z_visual, z_audio)
+    recalled = binder.recall(z_visual[:3], "visual")
+    np.testing.assert_allclose(recalled, np.tile(z_audio.mean(axis=0), (3, 1)), atol=1e-12)
+
+
+def test_hopfield_capacity_drops_oldest():
+    z_visual, z_audio, _ = _rotated_pairs(n_pairs=10)
+    binder = HopfieldBinder(K, capacity=4)
+    binder.partial_fit(z_visual[:6], z_audio[:6])
+    binder.partial_fit(z_visual[6:], z_audio[6:])
+    state = binder.state_dict()
+    np.testing.assert_array_equal(state["visual"], z_visual[6:])
+    assert binder.pairs_seen == 10
+
+
+def test_hopfield_state_round_trip_and_errors():
+    z_visual, z_audio, _ = _rotated_pairs(n_pairs=10)
+    binder = HopfieldBinder(K)
+    binder.partial_fit(z_visual, z_audio)
+    restored = HopfieldBinder(K)
+    restored.load_state_dict(binder.state_dict())
+    np.testing.assert_array_equal(restored.recall(z_visual, "visual"), binder.recall(z_visual, "visual"))
+    with pytest.raises(ConfigError, match="contains 10 pairs, above capacity 5"):
+        HopfieldBinder(K, capacity=5).load_state_dict(binder.state_dict())
+    with pytest.raises(ConfigError, match="beta must be a finite number >= 0"):
+        HopfieldBinder(K, beta=-1.0)
+
+
 # Linked SOMs
 
 
@@ -284,9 +341,32 @@ def test_som_requires_unimodal_fit():
 def test_make_binder_every_config_kind():
     config = load_config("binding")
     for learner in config.learners:
-        # NOTE: the Hopfield binder joins once its module is committed.
-        if learner.kind in ("gradient", "hopfield"):
+        if learner.kind == "gradient":
             continue
         binder = make_binder(learner.kind, K, name=learner.name, seed=0, **learner.params)
         assert isinstance(binder, Binder)
         assert binder.name == learner.name
+
+
+def test_states_survive_run_file(tmp_path):
+    from sims.runfile import RunReader, RunWriter
+
+    z_visual, z_audio, _ = _clustered_pairs(n_per_class=5)
+    config = load_config("binding")
+    path = tmp_path / "run.h5"
+    binders = {}
+    with RunWriter.create(path, config_text="", seed=0) as writer:
+        for learner in config.learners:
+            if learner.kind == "gradient":
+                continue
+            binder = make_binder(learner.kind, K, name=learner.name, seed=0, **learner.params)
+            if hasattr(binder, "fit_unimodal"):
+                binder.fit_unimodal(z_visual, z_audio)
+            binder.partial_fit(z_visual, z_audio)
+            writer.append_checkpoint(learner.name, binder.pairs_seen, {}, state=binder.state_dict())
+            binders[learner.name] = (learner, binder)
+    with RunReader(path) as reader:
+        for name, (learner, binder) in binders.items():
+            restored = make_binder(learner.kind, K, name=name, seed=1, **learner.params)
+            restored.load_state_dict(reader.state(name)[1])
+            np.testing.assert_allclose(restored.recall(z_audio, "audio"), binder.recall(z_audio, "audio"))
