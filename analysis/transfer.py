@@ -1,9 +1,14 @@
 """Linear-probe accuracy: cross-modal transfer and missing-modality classification.
 
 A probe is a multinomial logistic regression (scikit-learn, L2 penalty, lbfgs) fitted
-on one set of codes and scored on another. Codes are used as given, without
-standardisation, so that a probe fitted on one modality sees the other modality's codes
-in the same coordinates.
+on one set of codes and scored on another. The cross-modal functions first centre each
+modality's codes on that modality's mean training code and scale every code to unit
+length (both on by default). Centring removes the modality gap: contrastive training
+aligns the directions of paired codes but leaves a constant offset between the two
+modalities' codes free, and that offset alone moves every code of one modality across
+the decision boundaries of a probe fitted on the other. Unit length matches the cosine
+geometry that InfoNCE trains. Neither step uses labels, and neither mixes the
+coordinates, so codes that lie in different subspaces stay there.
 """
 
 from __future__ import annotations
@@ -25,6 +30,20 @@ def _check_codes(codes, labels, name: str) -> tuple[np.ndarray, np.ndarray]:
     if not np.all(np.isfinite(codes)):
         raise ConfigError(f"{name} contains NaN or infinite values; check the codes passed in.")
     return codes, labels
+
+
+def preprocess_codes(codes: np.ndarray, mean: np.ndarray | None, *, normalize: bool) -> np.ndarray:
+    """Subtract ``mean`` (when given) from every code, then scale each to unit length if ``normalize``.
+
+    A code that is zero after centring stays zero.
+    """
+    codes = np.asarray(codes, dtype=np.float64)
+    if mean is not None:
+        codes = codes - mean
+    if normalize:
+        norms = np.linalg.norm(codes, axis=1, keepdims=True)
+        codes = codes / np.where(norms > 0, norms, 1.0)
+    return codes
 
 
 def fit_probe(codes: np.ndarray, labels: np.ndarray, *, C: float = 1.0, max_iter: int = 1000):
@@ -77,6 +96,8 @@ def cross_modal_transfer(
     test_audio: np.ndarray,
     test_labels: np.ndarray,
     *,
+    center: bool = True,
+    normalize: bool = True,
     C: float = 1.0,
     max_iter: int = 1000,
 ) -> dict[str, float]:
@@ -88,16 +109,33 @@ def cross_modal_transfer(
     rotation model that holds for de-rotated codes R_mᵀ z_m, and fails for rotated codes
     z_m when R_v W and R_a W map into different subspaces.
 
+    Parameters
+    ----------
+    train_visual, train_audio : ndarray of shape (n_train, n_features)
+    train_labels : ndarray of shape (n_train,)
+    test_visual, test_audio : ndarray of shape (n_test, n_features)
+    test_labels : ndarray of shape (n_test,)
+    center : bool
+        Centre each modality's codes (train and test) on its mean training code.
+    normalize : bool
+        Scale every code to unit length, after centring.
+    C, max_iter : logistic-regression settings, as in :func:`probe_accuracy`.
+
     Returns
     -------
     dict
         ``visual_to_audio`` (fitted on visual, scored on audio), ``audio_to_visual``,
         and the within-modality baselines ``visual_within`` and ``audio_within``.
     """
-    probe_v = fit_probe(train_visual, train_labels, C=C, max_iter=max_iter)
-    probe_a = fit_probe(train_audio, train_labels, C=C, max_iter=max_iter)
+    train_visual, train_labels = _check_codes(train_visual, train_labels, "train_visual")
+    train_audio, _ = _check_codes(train_audio, train_labels, "train_audio")
     test_visual, test_labels = _check_codes(test_visual, test_labels, "test_visual")
     test_audio, _ = _check_codes(test_audio, test_labels, "test_audio")
+    train_visual, test_visual = _preprocess_pair(train_visual, test_visual, center, normalize)
+    train_audio, test_audio = _preprocess_pair(train_audio, test_audio, center, normalize)
+
+    probe_v = fit_probe(train_visual, train_labels, C=C, max_iter=max_iter)
+    probe_a = fit_probe(train_audio, train_labels, C=C, max_iter=max_iter)
     return {
         "visual_to_audio": float(np.mean(probe_v.predict(test_audio) == test_labels)),
         "audio_to_visual": float(np.mean(probe_a.predict(test_visual) == test_labels)),
@@ -115,6 +153,8 @@ def missing_modality_accuracy(
     test_labels: np.ndarray,
     *,
     impute: str = "mean",
+    center: bool = True,
+    normalize: bool = True,
     C: float = 1.0,
     max_iter: int = 1000,
 ) -> dict[str, float]:
@@ -126,6 +166,9 @@ def missing_modality_accuracy(
     - ``mean``: the mean training code of the absent modality;
     - ``copy``: the present modality's own code, which is meaningful only when both
       modalities share one space (de-rotated codes).
+
+    ``center`` and ``normalize`` preprocess each modality's codes before fusion, as in
+    :func:`cross_modal_transfer`.
 
     Returns
     -------
@@ -145,6 +188,9 @@ def missing_modality_accuracy(
             "Use impute='mean'."
         )
 
+    train_visual, test_visual = _preprocess_pair(train_visual, test_visual, center, normalize)
+    train_audio, test_audio = _preprocess_pair(train_audio, test_audio, center, normalize)
+
     probe = fit_probe(np.hstack([train_visual, train_audio]), train_labels, C=C, max_iter=max_iter)
     if impute == "mean":
         fill_audio = np.broadcast_to(train_audio.mean(axis=0), test_audio.shape)
@@ -160,3 +206,8 @@ def missing_modality_accuracy(
         "visual_only": accuracy(test_visual, fill_audio),
         "audio_only": accuracy(fill_visual, test_audio),
     }
+
+
+def _preprocess_pair(train, test, center: bool, normalize: bool):
+    mean = train.mean(axis=0) if center else None
+    return preprocess_codes(train, mean, normalize=normalize), preprocess_codes(test, mean, normalize=normalize)

@@ -7,7 +7,7 @@ import numpy as np
 from analysis.reconstruction import reconstruction_report
 from analysis.retrieval import retrieval_scores
 from analysis.rotation import rotation_diagnostics
-from analysis.transfer import cross_modal_transfer, missing_modality_accuracy
+from analysis.transfer import cross_modal_transfer, missing_modality_accuracy, preprocess_codes
 from assoc.data.contract import Split
 from models.config import TrainConfig
 from models.model import AUDIO, VISUAL, LateFusionClassifier, RotationModel
@@ -47,7 +47,8 @@ def evaluate_rotation_model(model: RotationModel, train: Split, evaluation: Spli
     - ``transfer_{rotated,derotated}_{visual_to_audio,audio_to_visual}`` and the
       within-modality ``..._visual_within``, ``..._audio_within``;
     - ``retrieval_{visual_to_audio,audio_to_visual}_{R@1,R@5,R@10,mAP}`` on the
-      de-rotated codes, ``retrieval_rotated_visual_to_audio_R@1`` on the rotated ones;
+      de-rotated codes, ``retrieval_rotated_visual_to_audio_R@1`` on the rotated ones,
+      both after centring each modality on its mean training code;
     - ``missing_{both,visual_only,audio_only}``: fused de-rotated codes with the absent
       code replaced by the present one;
     - ``mse_*`` reconstruction errors (on the first pairs of the evaluation split);
@@ -74,13 +75,21 @@ def evaluate_rotation_model(model: RotationModel, train: Split, evaluation: Spli
         )
         metrics.update({f"transfer_{space}_{key}": value for key, value in scores.items()})
 
-    # Class-level retrieval in both directions.
-    shared_v, shared_a = codes["eval", VISUAL, "derotated"], codes["eval", AUDIO, "derotated"]
+    # Class-level retrieval in both directions, by cosine similarity of codes centred on
+    # their modality's mean training code (the same centring as the probes).
+    centred = {
+        (modality, space): preprocess_codes(
+            codes["eval", modality, space], codes["train", modality, space].mean(axis=0), normalize=False
+        )
+        for modality in (VISUAL, AUDIO)
+        for space in ("rotated", "derotated")
+    }
+    shared_v, shared_a = centred[VISUAL, "derotated"], centred[AUDIO, "derotated"]
     for direction, queries, gallery in (("visual_to_audio", shared_v, shared_a), ("audio_to_visual", shared_a, shared_v)):
         scores = retrieval_scores(queries, gallery, evaluation.label, evaluation.label)
         metrics.update({f"retrieval_{direction}_{key}": value for key, value in scores.items()})
     rotated_scores = retrieval_scores(
-        codes["eval", VISUAL, "rotated"], codes["eval", AUDIO, "rotated"], evaluation.label, evaluation.label, ks=(1,)
+        centred[VISUAL, "rotated"], centred[AUDIO, "rotated"], evaluation.label, evaluation.label, ks=(1,)
     )
     metrics["retrieval_rotated_visual_to_audio_R@1"] = rotated_scores["R@1"]
 
@@ -89,8 +98,8 @@ def evaluate_rotation_model(model: RotationModel, train: Split, evaluation: Spli
         codes["train", VISUAL, "derotated"],
         codes["train", AUDIO, "derotated"],
         train.label,
-        shared_v,
-        shared_a,
+        codes["eval", VISUAL, "derotated"],
+        codes["eval", AUDIO, "derotated"],
         evaluation.label,
         impute="copy",
     )
