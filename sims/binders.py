@@ -47,6 +47,10 @@ class Binder(Protocol):
         """Restore the binder from :meth:`state_dict` output."""
 
 
+# A linear binder (Hebbian, normalised Hebbian, delta rule) also has linear_map(source),
+# the (k, k) matrix M with recall(z, source) = z @ M.T, which the overlap analysis
+# compares with the relative rotation R_a R_vᵀ.
+#
 # A binder that also learns from unpaired codes (the linked SOMs train their maps this
 # way) has a method fit_unimodal(z_visual, z_audio), which the runner calls once with
 # each modality's training codes before the binding stage. The rows need not be paired.
@@ -100,6 +104,10 @@ class HebbianBinder:
         if _check_source(source) == "visual":
             return z @ self.association.T
         return z @ self.association
+
+    def linear_map(self, source: str = "visual") -> np.ndarray:
+        """Return M for visual ``source``, Mᵀ for audio, shape (k, k), in column form."""
+        return self.association.copy() if _check_source(source) == "visual" else self.association.T.copy()
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Return M and the pairs seen."""
@@ -205,8 +213,11 @@ class NormalisedHebbianBinder:
             recalled = np.divide(recalled * target_norm, norms, out=np.zeros_like(recalled), where=norms > 0.0)
         return recalled
 
-    def association(self, source: str = "visual") -> np.ndarray:
-        """Return the (k, k) matrix that maps ``source`` codes to the other modality (column form)."""
+    def linear_map(self, source: str = "visual") -> np.ndarray:
+        """Return the (k, k) matrix that carries ``source`` codes to the other modality (column form).
+
+        With 'target_norm' recall also rescales each row, so the map gives its direction only.
+        """
         return self._map(_check_source(source)).copy()
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -308,8 +319,14 @@ class DeltaRuleBinder:
     def recall(self, z: np.ndarray, source: str) -> np.ndarray:
         """Return W_av z for visual ``z``, W_va z for audio ``z``; shape (n_samples, k)."""
         z = _check_codes(z, "z", self.k)
-        weights = self.visual_to_audio if _check_source(source) == "visual" else self.audio_to_visual
-        return z @ weights.T
+        return z @ self._weights(source).T
+
+    def linear_map(self, source: str = "visual") -> np.ndarray:
+        """Return W_av for visual ``source``, W_va for audio, shape (k, k), in column form."""
+        return self._weights(source).copy()
+
+    def _weights(self, source: str) -> np.ndarray:
+        return self.visual_to_audio if _check_source(source) == "visual" else self.audio_to_visual
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Return both maps and the pairs seen."""

@@ -272,6 +272,11 @@ def builtin_names() -> list[str]:
     return sorted(BUILTIN_EXPERIMENTS)
 
 
+def builtin_descriptions() -> dict[str, str]:
+    """Return each built-in experiment's name and description, for ``assoc list``."""
+    return {name: parse_config(BUILTIN_EXPERIMENTS[name]).description for name in builtin_names()}
+
+
 def load_config(name_or_path: str | Path, *, quick: bool = False) -> ExperimentConfig:
     """Load an experiment config from a built-in name or a TOML file.
 

@@ -85,8 +85,8 @@ def test_whitened_recovers_rotation():
     z_visual, z_audio, rotation = _rotated_pairs()
     binder = NormalisedHebbianBinder(K, ridge=0.0)
     binder.partial_fit(z_visual, z_audio)
-    np.testing.assert_allclose(binder.association("visual"), rotation, atol=1e-10)
-    np.testing.assert_allclose(binder.association("audio"), rotation.T, atol=1e-10)
+    np.testing.assert_allclose(binder.linear_map("visual"), rotation, atol=1e-10)
+    np.testing.assert_allclose(binder.linear_map("audio"), rotation.T, atol=1e-10)
     np.testing.assert_allclose(binder.recall(z_audio, "audio"), z_visual, atol=1e-10)
 
 
@@ -370,3 +370,12 @@ def test_states_survive_run_file(tmp_path):
             restored = make_binder(learner.kind, K, name=name, seed=1, **learner.params)
             restored.load_state_dict(reader.state(name)[1])
             np.testing.assert_allclose(restored.recall(z_audio, "audio"), binder.recall(z_audio, "audio"))
+
+
+def test_linear_maps_match_recall():
+    z_visual, z_audio, _ = _rotated_pairs(n_pairs=20)
+    for binder in (HebbianBinder(K), NormalisedHebbianBinder(K), DeltaRuleBinder(K)):
+        binder.partial_fit(z_visual, z_audio)
+        for source, codes in (("visual", z_visual), ("audio", z_audio)):
+            expected = binder.recall(codes, source)
+            np.testing.assert_allclose(codes @ binder.linear_map(source).T, expected, atol=1e-12)

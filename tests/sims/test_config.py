@@ -6,6 +6,7 @@ from assoc.errors import ConfigError, DataNotFoundError
 from sims.config import (
     BUILTIN_EXPERIMENTS,
     LEARNER_PARAMETERS,
+    builtin_descriptions,
     builtin_names,
     config_to_toml,
     load_config,
@@ -158,3 +159,9 @@ def test_builtin_learner_kinds_known():
     for text in BUILTIN_EXPERIMENTS.values():
         for learner in parse_config(text).learners:
             assert learner.kind in LEARNER_PARAMETERS
+
+
+def test_builtin_descriptions():
+    descriptions = builtin_descriptions()
+    assert list(descriptions) == builtin_names()
+    assert descriptions["binding"].startswith("Unimodal pre-training")
