@@ -21,6 +21,11 @@ file whose committed part reads the same as before the kill. :meth:`RunWriter.re
 uncommitted surplus before writing continues. Log rows follow the same rule with the
 ``n_rows`` attribute.
 
+Only the newest committed state is kept. HDF5 reuses the space of deleted state groups
+within one writing session (50 checkpoints of a 1 MB state gave a 2.1 MB file with
+h5py 3.16 and HDF5 2.0), but not after a resume, so each resume can leave one stale
+state's worth of unused space; ``h5repack`` reclaims it.
+
 NOTE: HDF5 has no journal. A kill during the few milliseconds of a flush can leave the
 file's metadata inconsistent; the layout above protects against kills at any other
 moment. The file uses the default (version 0) superblock, which carries no
