@@ -287,7 +287,7 @@ class RunWriter:
         if state is not None:
             _write_arrays(group["state"], str(index), state)
         _write_row(group["pairs_seen"], index, int(pairs_seen))
-        for name in set(group["metrics"]) | set(metrics):
+        for name in sorted(set(group["metrics"]) | set(metrics)):
             if name not in group["metrics"]:
                 _create_series(group["metrics"], name, np.float64, fill=np.nan)
             _write_row(group["metrics"][name], index, metrics.get(name, np.nan))
