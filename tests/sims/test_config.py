@@ -47,7 +47,7 @@ def test_quick_shrinks_sizes():
     assert quick.binding.budget_pairs < full.binding.budget_pairs
     assert quick.unimodal.epochs < full.unimodal.epochs
     assert quick.snapshot_size < full.snapshot_size
-    # Keys [quick] leaves alone keep their values.
+    # Keys that [quick] does not set keep their full values.
     assert quick.unimodal.k == full.unimodal.k
     assert quick.learners == full.learners
 
