@@ -7,9 +7,9 @@ The spectrogram is a linear-frequency STFT in log power (dB), 112 frequency bins
   one-sided spectrum has exactly 112 bins from 0 Hz to 4 kHz (the Nyquist frequency)
   spaced 8000 / 222 = 36.0 Hz apart;
 - hop: the 112 frame starts are spread evenly from the first sample to the last full
-  window (rounded to whole samples), so every recording spans all 112 frames and a
-  frame is 1/112 of the recording's duration, not a fixed number of milliseconds.
-  FSDD's 0.14-2.3 s recordings give hops of about 8 to 164 samples (1-21 ms);
+  window, rounded to whole samples. Every recording therefore spans all 112 frames, and
+  the hop is (n_samples - 222) / 111 samples: it grows with the recording's duration.
+  FSDD's 0.144-2.283 s recordings give hops of about 8 to 163 samples (1-20 ms);
 - padding: a recording shorter than one window (222 samples) is zero-padded equally on
   both sides to one window; longer recordings are never padded or cropped;
 - scaling: power in dB relative to the recording's loudest bin, clipped at 80 dB below

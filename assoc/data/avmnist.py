@@ -42,7 +42,7 @@ NAME = "avmnist"
 N_TRAIN = 55_000
 N_VAL = 5_000
 
-# Which MNIST file and which rows each split takes its images from.
+# Source of each split's images: MNIST file, first row, end row (None: to the end).
 _IMAGE_SOURCES = {
     "train": ("train", 0, N_TRAIN),
     "val": ("train", N_TRAIN, N_TRAIN + N_VAL),
@@ -66,7 +66,7 @@ def load_avmnist(
     """Load AV-MNIST from the cache, building and caching it first if needed.
 
     Parameters are those of :func:`assoc.data.load_dataset`. Each split's ``attrs``
-    holds the build parameters, the raw files' checksums and ``cache_path``.
+    contains the build parameters, the raw files' checksums and ``cache_path``.
     """
     data_dir = resolve_data_dir(data_dir, cache_dir=cache_dir)
     checksums = raw_checksums(data_dir)
@@ -110,7 +110,7 @@ def load_avmnist(
 def cache_path(cache_dir: Path, checksums: dict[str, str], parameters: dict) -> Path:
     """Return the cache file for these raw files and build parameters.
 
-    The name holds the first 16 hex digits of a SHA-256 over the raw files' checksums
+    The name contains the first 16 hex digits of a SHA-256 over the raw files' checksums
     and the parameters, so a changed file or parameter selects another file.
     """
     key_source = {"checksums": checksums, "parameters": parameters}

@@ -1,12 +1,12 @@
 """The embedded demo set: scikit-learn's handwritten digits paired with SYNTHETIC speech.
 
 The images are the 1,797 8x8 digits bundled with scikit-learn, resized to 20x20 and
-centred in a 28x28 frame as in MNIST. The audio is not recorded speech: each
-spectrogram is drawn directly on the same 112 x 112 grid as the AV-MNIST
-spectrograms (rows are 0-4 kHz in 36 Hz steps, columns are the word's duration in 112
-frames, scaled to [0, 1] by the same dB rule), from a rough phonetic sketch of the
-English digit word: formant trajectories for vowels and nasals, noise bands for
-fricatives, silence plus a broadband burst for stops. Every sample draws its own
+centred in a 28x28 frame as in MNIST. The audio is not recorded speech. Each
+spectrogram is drawn directly on the grid of the AV-MNIST spectrograms: 112 rows from
+0 to 4 kHz in 36 Hz steps, 112 columns over the word's duration, scaled to [0, 1] by
+the same dB rule. What is drawn is a rough phonetic sketch of the English digit word:
+formant trajectories for vowels and nasals, noise bands for fricatives, and silence
+plus a broadband burst for stops. Every sample draws its own
 speaker-like variation (pitch, formant scale, segment timing, noise floor, formant
 jitter), so the classes overlap as in real speech. No download is needed, and the
 whole set builds in about a second.
@@ -44,8 +44,8 @@ _PHONES = {
 }
 
 # Segment kinds. A voiced segment moves its formants from a start phone to an end
-# phone; a fricative is a noise band (low, high Hz); a gap is a stop closure; a burst
-# is the broadband release of a stop.
+# phone. A fricative is a noise band (low, high Hz). A gap is a stop closure, and a
+# burst is the broadband release of a stop.
 _VOICED, _FRICATIVE, _GAP, _BURST = range(4)
 
 _S_BAND = (2800, 4000)

@@ -70,7 +70,7 @@ def fetch_raw_data(
     Returns
     -------
     Path
-        The folder that now holds ``mnist/`` and ``fsdd/recordings/``.
+        The folder that now contains ``mnist/`` and ``fsdd/recordings/``.
 
     Raises
     ------
@@ -153,11 +153,11 @@ def _download(url: str, directory: Path, progress: ProgressCallback | None) -> P
 def fetch_fsdd(directory: Path, url: str, *, progress: ProgressCallback | None = None) -> None:
     """Download the FSDD archive and extract its recordings into ``directory/recordings``.
 
-    Skipped when that folder already holds 3,000 recordings.
+    Skipped when that folder already contains 3,000 recordings.
     """
     recordings = directory / "recordings"
     if recordings.is_dir() and len(list(recordings.glob("*.wav"))) == N_RECORDINGS:
-        logger.info("%s already holds %d recordings", recordings, N_RECORDINGS)
+        logger.info("%s already contains %d recordings; skipping the download", recordings, N_RECORDINGS)
         return
 
     directory.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Where raw files and built datasets live on disk."""
+"""Locations of the raw files and the dataset cache on disk."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What raw files and built datasets are present, for ``assoc data info``."""
+"""Inventory of raw files and built datasets, for ``assoc data info``."""
 
 from __future__ import annotations
 
