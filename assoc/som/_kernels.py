@@ -87,29 +87,111 @@ def _vector_norm(x):
     return math.sqrt(total)
 
 
+@njit(inline="always", **_SERIAL)
+def _unit_distance(x, x_norm, weights, j, weight_norm, kind):
+    """Ranking distance from x to unit j, as :func:`_ranking_distance`.
+
+    Indexing ``weights[j, f]`` instead of slicing ``weights[j]`` avoids creating an array
+    view per unit, whose reference counting costs more than the arithmetic on short vectors.
+    """
+    n_features = x.shape[0]
+    total = 0.0
+    if kind == DISTANCE_EUCLIDEAN:
+        for f in range(n_features):
+            diff = x[f] - weights[j, f]
+            total += diff * diff
+        return total
+    if kind == DISTANCE_COSINE:
+        for f in range(n_features):
+            total += x[f] * weights[j, f]
+        return 1.0 - total / max(x_norm * weight_norm, NORM_FLOOR)
+    if kind == DISTANCE_MANHATTAN:
+        for f in range(n_features):
+            total += abs(x[f] - weights[j, f])
+        return total
+    for f in range(n_features):
+        total = max(total, abs(x[f] - weights[j, f]))
+    return total
+
+
+@njit(inline="always", **_SERIAL)
+def _update_and_rank(weights, j, x, g, x_next, x_next_norm, kind):
+    """Apply w_j <- w_j + g (x - w_j) in place and return the ranking distance from ``x_next``
+    to the new w_j, with the new ||w_j|| (computed for the cosine distance only, else 0).
+
+    Doing both in one pass reads each weight vector once per step instead of twice.
+    """
+    n_features = x.shape[0]
+    total = 0.0
+    squared_norm = 0.0
+    if kind == DISTANCE_EUCLIDEAN:
+        for f in range(n_features):
+            value = weights[j, f] + g * (x[f] - weights[j, f])
+            weights[j, f] = value
+            diff = x_next[f] - value
+            total += diff * diff
+        return total, 0.0
+    if kind == DISTANCE_COSINE:
+        for f in range(n_features):
+            value = weights[j, f] + g * (x[f] - weights[j, f])
+            weights[j, f] = value
+            total += x_next[f] * value
+            squared_norm += value * value
+        norm = math.sqrt(squared_norm)
+        return 1.0 - total / max(x_next_norm * norm, NORM_FLOOR), norm
+    if kind == DISTANCE_MANHATTAN:
+        for f in range(n_features):
+            value = weights[j, f] + g * (x[f] - weights[j, f])
+            weights[j, f] = value
+            total += abs(x_next[f] - value)
+        return total, 0.0
+    for f in range(n_features):
+        value = weights[j, f] + g * (x[f] - weights[j, f])
+        weights[j, f] = value
+        total = max(total, abs(x_next[f] - value))
+    return total, 0.0
+
+
 @njit(**_SERIAL)
-def online_steps(weights, weight_norms, data, order, etas, sigmas, positions, distance_kind, neighborhood_kind, coef):
+def online_steps(
+    weights, weight_norms, data, order, etas, sigmas, positions, n_cols, distance_kind, neighborhood_kind, coef
+):
     """Apply one Kohonen update per entry of ``order``, in order, to ``weights`` in place.
 
-    Step t takes x = data[order[t]], finds the best-matching unit c, and updates every unit j:
+    Step t takes x = data[order[t]], finds the best-matching unit c (the first unit with the
+    smallest distance), and updates every unit j:
     w_j <- w_j + etas[t] * h(|p_j - p_c|, sigmas[t]) * (x - w_j).
     ``weight_norms`` (n_units,) contains ||w_j||. The cosine distance reads it and keeps it current.
     ``coef`` (n_units,) is scratch in the weights' dtype, so the update runs in that precision.
+    Units are numbered row by row with ``n_cols`` per row, and a unit's x position depends
+    only on its column and the parity of its row, its y position only on its row (true of
+    both grids in ``assoc.som.grid``); the Gaussian neighbourhood uses this to compute
+    2 n_cols + n_rows exponentials per step instead of n_units.
     Returns the number of unit updates made (units with h = 0 are skipped).
     """
     n_units = weights.shape[0]
+    n_rows = n_units // n_cols
     n_updates = 0
-    for t in range(order.shape[0]):
-        x = data[order[t]]
-        x_norm = _vector_norm(x) if distance_kind == DISTANCE_COSINE else 1.0
+    n_steps = order.shape[0]
+    if n_steps == 0:
+        return 0
+    column_factor = np.empty((2, n_cols))
+    row_factor = np.empty(n_rows)
+    distances = np.empty(n_units)
 
-        # Best-matching unit: the first unit with the smallest distance.
+    # Distances to the first sample; later steps get theirs from the update pass.
+    x = data[order[0]]
+    x_norm = _vector_norm(x) if distance_kind == DISTANCE_COSINE else 1.0
+    for j in range(n_units):
+        distances[j] = _unit_distance(x, x_norm, weights, j, weight_norms[j], distance_kind)
+
+    for t in range(n_steps):
+        x = data[order[t]]
         best_unit = 0
         best_distance = np.inf
         for j in range(n_units):
-            distance = _ranking_distance(x, weights[j], x_norm, weight_norms[j], distance_kind)
-            if distance < best_distance:
-                best_distance = distance
+            if distances[j] < best_distance:
+                best_distance = distances[j]
                 best_unit = j
 
         # Neighbourhood coefficients eta * h, in the weights' dtype.
@@ -117,21 +199,37 @@ def online_steps(weights, weight_norms, data, order, etas, sigmas, positions, di
         sigma = sigmas[t]
         best_x = positions[best_unit, 0]
         best_y = positions[best_unit, 1]
-        for j in range(n_units):
-            dx = positions[j, 0] - best_x
-            dy = positions[j, 1] - best_y
-            coef[j] = eta * _neighborhood_value(dx * dx + dy * dy, sigma, neighborhood_kind)
+        if neighborhood_kind == NEIGHBORHOOD_GAUSSIAN:
+            # exp(-(dx^2 + dy^2) / (2 sigma^2)) = exp(-dx^2 / (2 sigma^2)) * exp(-dy^2 / (2 sigma^2)).
+            scale = -1.0 / (2.0 * sigma * sigma)
+            for parity in range(min(2, n_rows)):
+                for col in range(n_cols):
+                    dx = positions[parity * n_cols + col, 0] - best_x
+                    column_factor[parity, col] = math.exp(scale * dx * dx)
+            for row in range(n_rows):
+                dy = positions[row * n_cols, 1] - best_y
+                row_factor[row] = eta * math.exp(scale * dy * dy)
+            for row in range(n_rows):
+                parity = row & 1
+                for col in range(n_cols):
+                    coef[row * n_cols + col] = row_factor[row] * column_factor[parity, col]
+        else:
+            for j in range(n_units):
+                dx = positions[j, 0] - best_x
+                dy = positions[j, 1] - best_y
+                coef[j] = eta * _neighborhood_value(dx * dx + dy * dy, sigma, neighborhood_kind)
 
-        # Kohonen rule w_j += eta h_j (x - w_j), keeping ||w_j|| current.
+        # Kohonen rule w_j += eta h_j (x - w_j), fused with the distances to the next sample.
+        next_x = data[order[t + 1]] if t + 1 < n_steps else x
+        next_norm = _vector_norm(next_x) if distance_kind == DISTANCE_COSINE else 1.0
         for j in range(n_units):
             g = coef[j]
             if g == 0.0:
+                distances[j] = _unit_distance(next_x, next_norm, weights, j, weight_norms[j], distance_kind)
                 continue
-            w = weights[j]
-            for f in range(w.shape[0]):
-                w[f] += g * (x[f] - w[f])
+            distances[j], norm = _update_and_rank(weights, j, x, g, next_x, next_norm, distance_kind)
             if distance_kind == DISTANCE_COSINE:
-                weight_norms[j] = _vector_norm(w)
+                weight_norms[j] = norm
             n_updates += 1
     return n_updates
 

@@ -378,6 +378,7 @@ class SOM:
                 etas,
                 sigmas,
                 self.grid.positions,
+                self.grid.n_cols,
                 _DISTANCE_KIND[self.distance],
                 _NEIGHBORHOOD_KIND[self.neighborhood],
                 coefficients,

@@ -1,0 +1,257 @@
+"""Benchmark assoc's SOM against MiniSom on identical data, grid, iterations and schedules.
+
+Run from the repository root:
+
+    python benchmarks/bench_som.py                    # full run, a few minutes
+    python benchmarks/bench_som.py --quick            # smaller sizes, under a minute
+    python benchmarks/bench_som.py --codes codes.npy  # case (b) on your own (n, k) codes
+
+Cases:
+
+(a) 16,000 x 300 uniform random data on a 25 x 15 map.
+(b) AV-MNIST codes: the array in ``--codes``, or else a PCA-64 projection of the AV-MNIST
+    training images from ``assoc.data.load_dataset("avmnist", ...)`` on a 20 x 20 map.
+    The case is skipped, with the reason printed, when neither is available.
+
+Both libraries start from the same weights (rows sampled from the data) and use the same
+hyperbolic schedules x(t) = x0 / (1 + 2t/T) for the learning rate and the radius (MiniSom's
+``asymptotic_decay``, assoc's ``decay='inverse'`` with ``final = x0 / 3``) and a Gaussian
+neighbourhood. Online training is MiniSom's ``train_random`` against ``SOM(algorithm='online')``
+for the same number of single-sample steps; batch training is MiniSom's
+``train_batch_offline`` against ``SOM(algorithm='batch')`` for the same number of passes.
+Times exclude Numba compilation, which is measured once and printed separately. Wall
+time and process CPU time are both printed: other processes sharing the CPU inflate wall
+time, while CPU time sums over threads (the batch trainer's mapping step uses all cores). Each
+library's quantization error is computed by its own method on the full data; assoc's is
+also computed on MiniSom's weights, to show that the two metrics agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from assoc.som import SOM
+
+
+@dataclass
+class Case:
+    name: str
+    data: np.ndarray
+    n_rows: int
+    n_cols: int
+    online_steps: int
+    batch_passes: int
+    sigma: float
+
+
+@dataclass
+class Result:
+    library: str
+    algorithm: str
+    seconds: float
+    cpu_seconds: float
+    quantization_error: float
+    topographic_error: float
+    note: str = ""
+
+
+def load_average() -> str:
+    """Return the 1, 5 and 15 minute load averages, as ``uptime`` prints them."""
+    try:
+        return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unavailable"
+
+
+def random_case(quick: bool) -> Case:
+    rng = np.random.default_rng(0)
+    n_samples = 2000 if quick else 16000
+    data = rng.random((n_samples, 300))
+    return Case(
+        "(a) random 16,000 x 300" if not quick else "(a) random 2,000 x 300 (quick)",
+        data,
+        25,
+        15,
+        online_steps=2000 if quick else 16000,
+        batch_passes=1 if quick else 2,
+        sigma=5.0,
+    )
+
+
+def codes_case(args) -> tuple[Case | None, str]:
+    """Return case (b), or None with the reason it is skipped."""
+    n_limit = 2000 if args.quick else 10000
+    if args.codes:
+        data = np.load(args.codes).astype(np.float64)
+        if data.ndim != 2:
+            return None, f"--codes {args.codes} has shape {data.shape}; expected (n_samples, k)"
+        data = data[:n_limit]
+        source = f"codes from {args.codes}"
+    else:
+        try:
+            from assoc.data import load_dataset
+        except ImportError as error:
+            return None, f"assoc.data.load_dataset is not available ({error})"
+        data_dir = args.data_dir or os.environ.get("ASSOC_DATA_DIR")
+        try:
+            splits = load_dataset("avmnist", data_dir=data_dir, limit=n_limit)
+        except (OSError, ValueError) as error:
+            return None, f"AV-MNIST could not be loaded ({error}); pass --data-dir or --codes"
+        from sklearn.decomposition import PCA
+
+        images = splits["train"].image.reshape(len(splits["train"]), -1).astype(np.float64)
+        data = PCA(n_components=64, random_state=0).fit_transform(images)
+        source = "PCA-64 of AV-MNIST training images"
+    name = f"(b) {source}, {data.shape[0]:,} x {data.shape[1]}"
+    return Case(name, data, 20, 20, online_steps=data.shape[0], batch_passes=2 if args.quick else 5, sigma=5.0), ""
+
+
+def assoc_map(case: Case, algorithm: str, n_iter: int, dtype) -> SOM:
+    return SOM(
+        case.n_rows,
+        case.n_cols,
+        sigma=case.sigma,
+        sigma_final=case.sigma / 3.0,
+        sigma_decay="inverse",
+        eta=0.5,
+        eta_final=0.5 / 3.0,
+        eta_decay="inverse",
+        algorithm=algorithm,
+        n_iter=n_iter,
+        init="sample",
+        dtype=dtype,
+        random_state=0,
+    )
+
+
+def minisom_map(case: Case, initial_weights: np.ndarray):
+    from minisom import MiniSom
+
+    som = MiniSom(
+        case.n_rows,
+        case.n_cols,
+        case.data.shape[1],
+        sigma=case.sigma,
+        learning_rate=0.5,
+        decay_function="asymptotic_decay",
+        sigma_decay_function="asymptotic_decay",
+        neighborhood_function="gaussian",
+        topology="rectangular",
+        activation_distance="euclidean",
+        random_seed=0,
+    )
+    som._weights = initial_weights.reshape(case.n_rows, case.n_cols, -1).astype(np.float64).copy()
+    return som
+
+
+def run_case(case: Case) -> list[Result]:
+    data = case.data
+    results = []
+
+    # The same rows start both maps: assoc's fit draws them first from its seeded generator.
+    initial = assoc_map(case, "online", case.online_steps, np.float64).initialize(data).weights_
+
+    for algorithm, n_iter in (("online", case.online_steps), ("batch", case.batch_passes)):
+        for dtype in (np.float32, np.float64):
+            som = assoc_map(case, algorithm, n_iter, dtype)
+            started, cpu_started = time.perf_counter(), time.process_time()
+            som.fit(data)
+            seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+            results.append(
+                Result(
+                    f"assoc ({np.dtype(dtype).name})",
+                    algorithm,
+                    seconds,
+                    cpu_seconds,
+                    som.quantization_error(data),
+                    som.topographic_error(data),
+                )
+            )
+
+        minisom = minisom_map(case, initial)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        if algorithm == "online":
+            minisom.train_random(data, n_iter)
+        else:
+            minisom.train_batch_offline(data, n_iter)
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+        check = assoc_map(case, algorithm, n_iter, np.float64).set_weights(
+            minisom.get_weights().reshape(-1, data.shape[1])
+        )
+        results.append(
+            Result(
+                "MiniSom",
+                algorithm,
+                seconds,
+                cpu_seconds,
+                float(minisom.quantization_error(data)),
+                float(minisom.topographic_error(data)),
+                note=f"assoc's QE of these weights: {check.quantization_error(data):.4f}",
+            )
+        )
+    return results
+
+
+def warm_up() -> float:
+    """Compile every kernel the benchmark uses and return the seconds it took."""
+    rng = np.random.default_rng(1)
+    data = rng.random((50, 4))
+    started = time.perf_counter()
+    for dtype in (np.float32, np.float64):
+        for algorithm in ("online", "batch"):
+            som = SOM(3, 3, algorithm=algorithm, n_iter=20, dtype=dtype).fit(data)
+            som.quantization_error(data)
+            som.topographic_error(data)
+    return time.perf_counter() - started
+
+
+def print_results(case: Case, results: list[Result]) -> None:
+    print(f"\n### {case.name}, {case.n_rows} x {case.n_cols} map")
+    print(f"online: {case.online_steps:,} steps; batch: {case.batch_passes} passes; sigma0 = {case.sigma}")
+    print()
+    print("| algorithm | library | wall s | CPU s | speed-up (wall) | speed-up (CPU) | QE | TE | note |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    for algorithm in ("online", "batch"):
+        rows = [result for result in results if result.algorithm == algorithm]
+        reference = next(result for result in rows if result.library == "MiniSom")
+        for result in rows:
+            print(
+                f"| {algorithm} | {result.library} | {result.seconds:.3f} | {result.cpu_seconds:.3f} | "
+                f"{reference.seconds / result.seconds:.1f}x | {reference.cpu_seconds / result.cpu_seconds:.1f}x | "
+                f"{result.quantization_error:.4f} | {result.topographic_error:.4f} | {result.note} |"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller data and fewer iterations (under a minute)")
+    parser.add_argument("--codes", help="a .npy file of codes, shape (n_samples, k), for case (b)")
+    parser.add_argument("--data-dir", help="raw MNIST/FSDD directory for case (b); default ASSOC_DATA_DIR")
+    args = parser.parse_args()
+
+    from importlib.metadata import version
+
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs")
+    print(f"numpy {version('numpy')}, numba {version('numba')}, MiniSom {version('minisom')}")
+    print(f"load average at start: {load_average()}")
+    print(f"numba compilation (first calls, from cache if warm): {warm_up():.1f} s")
+
+    cases = [random_case(args.quick)]
+    codes, reason = codes_case(args)
+    if codes is None:
+        print(f"\ncase (b) skipped: {reason}")
+    else:
+        cases.append(codes)
+    for case in cases:
+        print_results(case, run_case(case))
+    print(f"\nload average at end: {load_average()}")
+
+
+if __name__ == "__main__":
+    main()
