@@ -35,7 +35,9 @@ def register(subparsers) -> None:
         "3,000 FSDD recordings into the cache directory. Files already present and intact are kept. "
         "ASSOC_MNIST_URL (a base URL) and ASSOC_FSDD_URL (an archive URL) override the sources.",
     )
-    fetch.add_argument("--cache-dir", metavar="DIR", help="download into DIR (default: ASSOC_CACHE_DIR or the user cache)")
+    fetch.add_argument(
+        "--cache-dir", metavar="DIR", help="download into DIR (default: ASSOC_CACHE_DIR, else the user cache)"
+    )
     fetch.set_defaults(func=run_fetch)
 
     names = "; ".join(f"{name}: {description}" for name, description in DATASETS.items())

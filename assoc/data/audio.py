@@ -11,7 +11,7 @@ The spectrogram is a linear-frequency STFT in log power (dB), 112 frequency bins
   the hop is (n_samples - 222) / 111 samples: it grows with the recording's duration.
   FSDD's 0.144-2.283 s recordings give hops of about 8 to 163 samples (1-20 ms);
 - padding: a recording shorter than one window (222 samples) is zero-padded equally on
-  both sides to one window; longer recordings are never padded or cropped;
+  both sides to one window. Longer recordings are never padded or cropped;
 - scaling: power in dB relative to the recording's loudest bin, clipped at 80 dB below
   it, mapped linearly to [0, 1] (1 is the loudest bin, 0 is -80 dB or quieter). An
   all-zero recording gives an all-zero spectrogram.
@@ -67,7 +67,9 @@ def read_wav(path: str | os.PathLike) -> np.ndarray:
             warnings.simplefilter("ignore", scipy.io.wavfile.WavFileWarning)
             rate, samples = scipy.io.wavfile.read(path)
     except (ValueError, EOFError, OSError) as error:
-        raise DataError(f"{path} is not a readable WAV file ({error}). Replace it with the original recording.") from error
+        raise DataError(
+            f"{path} is not a readable WAV file ({error}). Replace it with the original recording."
+        ) from error
     fix = "FSDD recordings are 8 kHz mono 16-bit PCM; restore the original file or convert it to that format."
     if rate != SAMPLE_RATE:
         raise DataError(f"{path} has sample rate {rate} Hz; expected {SAMPLE_RATE} Hz. {fix}")

@@ -118,6 +118,8 @@ def write_cached(path: Path, dataset: BuiltDataset, progress_step=None) -> None:
             file.attrs["complete"] = True
         os.replace(temporary, path)
     except BaseException:
+        # NOTE: a process killed by SIGKILL never reaches this line and leaves the
+        # temporary file behind; it is never read, but nothing removes it either.
         temporary.unlink(missing_ok=True)
         raise
     logger.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
@@ -169,5 +171,7 @@ def read_cached(path: Path) -> BuiltDataset:
     except (OSError, KeyError, ValueError) as error:
         if isinstance(error, DataError):
             raise
-        raise DataError(f"Cache file {path} is unreadable ({error}). Delete it; the next build writes it again.") from error
+        raise DataError(
+            f"Cache file {path} is unreadable ({error}). Delete it; the next build writes it again."
+        ) from error
     return BuiltDataset(spectrograms=spectrograms, recording_names=names, splits=splits, build=build)

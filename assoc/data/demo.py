@@ -249,7 +249,9 @@ def _voiced_power(frequencies, start, end, position, formant_scale, pitch_hz, rn
     """Return the (n_frequencies, n_frames) power of a voiced segment: harmonics times formants."""
     start_formants = np.array(_PHONES[start], dtype=np.float64)
     end_formants = np.array(_PHONES[end], dtype=np.float64)
-    formants = (start_formants[:, None] + (end_formants - start_formants)[:, None] * position[None, :]) * formant_scale[:, None]
+    # Linear glide from the start phone to the end phone, then the speaker's scale.
+    glide = start_formants[:, None] + (end_formants - start_formants)[:, None] * position[None, :]
+    formants = glide * formant_scale[:, None]
 
     # Vocal-tract envelope: one Gaussian resonance per formant, F1 strongest.
     envelope = np.zeros((frequencies.shape[0], position.size))

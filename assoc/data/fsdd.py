@@ -80,9 +80,13 @@ def list_recordings(data_dir: str | os.PathLike) -> list[Recording]:
             skipped[0],
         )
     if not recordings:
-        raise DataNotFoundError(f"No FSDD recordings ({{digit}}_{{speaker}}_{{index}}.wav) in {directory}. {FETCH_HINT}")
+        raise DataNotFoundError(
+            f"No FSDD recordings ({{digit}}_{{speaker}}_{{index}}.wav) in {directory}. {FETCH_HINT}"
+        )
     if len(recordings) != N_RECORDINGS:
-        logger.warning("found %d FSDD recordings in %s; the full dataset has %d", len(recordings), directory, N_RECORDINGS)
+        logger.warning(
+            "found %d FSDD recordings in %s; the full dataset has %d", len(recordings), directory, N_RECORDINGS
+        )
     return recordings
 
 

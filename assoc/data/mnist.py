@@ -137,7 +137,7 @@ def load_mnist(data_dir: str | os.PathLike) -> dict[str, np.ndarray]:
         n_images, n_labels = len(arrays[f"{part}_images"]), len(arrays[f"{part}_labels"])
         if n_images != n_labels:
             raise DataError(
-                f"MNIST {part} files disagree: {n_images} images but {n_labels} labels in {paths[f'{part}_images'].parent}. "
-                "Fetch the files again."
+                f"MNIST {part} files disagree: {n_images} images but {n_labels} labels in "
+                f"{paths[f'{part}_images'].parent}. Fetch the files again."
             )
     return arrays

@@ -65,7 +65,9 @@ def _server_root(tmp_path, raw_data_dir, fsdd_archive):
 def test_fetch_from_loopback(raw_data_dir, fsdd_archive, cache_dir, serve, tmp_path, monkeypatch):
     url = serve(_server_root(tmp_path, raw_data_dir, fsdd_archive))
     calls = []
-    target = fetch_raw_data(mnist_urls=(f"{url}/mnist/",), fsdd_url=f"{url}/fsdd.tar", progress=lambda *a: calls.append(a))
+    target = fetch_raw_data(
+        mnist_urls=(f"{url}/mnist/",), fsdd_url=f"{url}/fsdd.tar", progress=lambda *call: calls.append(call)
+    )
 
     assert target == cache_dir
     for file_name, _ in MNIST_FILES.values():
@@ -121,7 +123,8 @@ def test_fetch_incomplete_archive(raw_data_dir, cache_dir, serve, tmp_path):
     root = _server_root(tmp_path, raw_data_dir, tmp_path / "unused")
     (root / "fsdd.tar").unlink()
     with tarfile.open(root / "fsdd.tar", "w") as bundle:
-        bundle.add(raw_data_dir / "fsdd" / "recordings" / "0_george_0.wav", arcname=f"{ARCHIVE_ROOT}/recordings/0_george_0.wav")
+        source = raw_data_dir / "fsdd" / "recordings" / "0_george_0.wav"
+        bundle.add(source, arcname=f"{ARCHIVE_ROOT}/recordings/0_george_0.wav")
     url = serve(root)
     with pytest.raises(DataError, match=r"contains 1 recordings; expected 3000"):
         fetch_raw_data(mnist_urls=(f"{url}/mnist/",), fsdd_url=f"{url}/fsdd.tar")
@@ -155,9 +158,8 @@ def test_extract_rejects_escaping_paths(tmp_path, member):
 
 
 def test_extract_skips_links(tmp_path):
-    archive = _tar_with(
-        tmp_path, [(f"{ARCHIVE_ROOT}/recordings/1_x_0.wav", "symlink"), (f"{ARCHIVE_ROOT}/recordings/2_x_0.wav", "file")]
-    )
+    members = [(f"{ARCHIVE_ROOT}/recordings/1_x_0.wav", "symlink"), (f"{ARCHIVE_ROOT}/recordings/2_x_0.wav", "file")]
+    archive = _tar_with(tmp_path, members)
     extract_recordings(archive, tmp_path / "out")
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["2_x_0.wav"]
     assert not (tmp_path / "out" / "1_x_0.wav").is_symlink()

@@ -68,7 +68,8 @@ def test_idx_truncated_gz(raw_data_dir, tmp_path):
     source = raw_data_dir / "mnist" / "train-labels-idx1-ubyte.gz"
     truncated = tmp_path / "train-labels-idx1-ubyte.gz"
     truncated.write_bytes(source.read_bytes()[:1000])
-    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte\.gz is truncated or not a valid gzip file.*assoc data fetch"):
+    message = r"train-labels-idx1-ubyte\.gz is truncated or not a valid gzip file.*assoc data fetch"
+    with pytest.raises(DataError, match=message):
         read_idx(truncated, LABELS_MAGIC)
 
 
