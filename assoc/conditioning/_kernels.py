@@ -15,8 +15,8 @@ from assoc._config import NJIT_SERIAL as _SERIAL_OPTIONS
 NJIT_SERIAL = {**_SERIAL_OPTIONS, "fastmath": set(_SERIAL_OPTIONS["fastmath"])}
 NJIT_PARALLEL = {**_PARALLEL_OPTIONS, "fastmath": set(_PARALLEL_OPTIONS["fastmath"])}
 
-# SplitMix64 constants (Steele, Lea and Flood 2014, "Fast splittable pseudorandom
-# number generators"), the generator that seeds xoshiro in its reference code.
+# SplitMix64: a 64-bit counter advanced by the golden-ratio increment, then two
+# xor-shift-multiply mixing rounds. Changing a constant changes every trial order.
 _GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX_2 = np.uint64(0x94D049BB133111EB)
@@ -36,7 +36,7 @@ def _next_uniform(state):
 
 @njit(**NJIT_SERIAL)
 def _shuffle_phases(order, phase_start, phase_stop, phase_shuffle, seed):
-    """Fisher-Yates shuffle of ``order[start:stop]`` for every phase marked to shuffle."""
+    """Shuffle ``order[start:stop]`` in place (Fisher-Yates) for every phase marked to shuffle."""
     state = np.empty(1, dtype=np.uint64)
     state[0] = seed
     for phase in range(phase_start.shape[0]):
@@ -50,16 +50,6 @@ def _shuffle_phases(order, phase_start, phase_stop, phase_shuffle, seed):
             swapped = order[i]
             order[i] = order[j]
             order[j] = swapped
-
-
-@njit(**NJIT_SERIAL)
-def trial_orders(base_order, phase_start, phase_stop, phase_shuffle, seeds):
-    """Return the (n_subjects, n_trials) trial-type order that each seed produces."""
-    orders = np.empty((seeds.shape[0], base_order.shape[0]), dtype=np.int32)
-    for subject in range(seeds.shape[0]):
-        orders[subject, :] = base_order
-        _shuffle_phases(orders[subject], phase_start, phase_stop, phase_shuffle, seeds[subject])
-    return orders
 
 
 @njit(**NJIT_PARALLEL)
@@ -199,7 +189,7 @@ def hetero_delta_serial(weights, inputs, targets, rate):
 
 @njit(**NJIT_PARALLEL)
 def hetero_delta_parallel(weights, inputs, targets, rate):
-    """Same as :func:`hetero_delta_serial`, rows of W in parallel.
+    """Apply the update of :func:`hetero_delta_serial` with the rows of W in parallel.
 
     Row a of W changes only through u_a - W[a]·x, so rows evolve independently over
     the whole block and the parallel loop needs no reduction.

@@ -1,8 +1,9 @@
 """Experiment designs for conditioning sessions: groups of phases of trial types.
 
 A design in text has one line per group, ``NAME: PHASE | PHASE | ...``. A phase is
-written in the syntax of the R package calmr, extended with the ``+``/``-``
-shorthand of the conditioning literature::
+written in the trial notation of the R package calmr (counts, ``(name)`` stimuli,
+``#`` probes, ``/`` between trial types), extended with a ``!`` prefix that shuffles
+a phase and the ``+``/``-`` shorthand of the conditioning literature::
 
     design     = line { newline line }
     line       = [ group_name ":" ] [ phase ] { "|" [ phase ] }
@@ -10,10 +11,11 @@ shorthand of the conditioning literature::
     trial_type = [ count ] [ "#" ] stimulus { stimulus } [ "+" | "-" ]
     stimulus   = letter | "(" name ")"
 
-``10AB(US)`` is ten trials of the compound AB followed by the US, ``10AB+`` is the
-same, ``10AB-`` and ``10AB`` are ten non-reinforced trials, ``!`` shuffles the
-trials of a phase for each subject, and ``#`` marks probe trials, on which the
-subject responds but nothing is learned. A bare letter is a cue; a parenthesised
+``10AB(US)`` is ten trials of the compound AB followed by the US, and ``10AB+`` is
+the same. ``10AB-`` and ``10AB`` are ten non-reinforced trials. ``!`` shuffles the
+trials of a phase for each subject. ``#`` marks probe trials, on which the subject
+responds but nothing is learned. Unlike calmr, a count may be left out (it is then
+1), and calmr's ``>`` between trial periods is rejected. A bare letter is a cue; a parenthesised
 name is a US when it starts with ``US`` (``(US)``, ``(US2)``) or is listed in
 ``us=``, and a multi-letter cue otherwise (``(tone)``). Blank lines are skipped,
 an empty phase has no trials, and a line without ``NAME:`` gets the name
@@ -266,6 +268,8 @@ class _LineParser:
             raise self.error(
                 f"expected a stimulus (a letter or '(name)'); got {self.describe_next()}", stimulus_start
             )
+        if self.peek() == ">":
+            raise self.error("'>' (calmr's trial periods) is not supported; write the stimuli together, as in 'AB'")
         if self.peek() in ("+", "-"):
             sign = self.peek()
             if us:
@@ -388,7 +392,7 @@ def _split_group_name(line: str, line_number: int, index: int, origin: str) -> t
 def load_design(path: str | Path) -> tuple[Design, dict]:
     """Read a design from a ``.toml`` or a ``.txt`` file.
 
-    A text file holds design lines. A TOML file has a ``[groups]`` table that maps
+    A text file contains design lines. A TOML file has a ``[groups]`` table that maps
     each group name to its phases, either one string ``"10A+ | 10AB+"`` or a list
     of phase strings, an optional ``us`` list of US names, and an optional
     ``[parameters]`` table with ``alpha``, ``beta_plus``, ``beta_minus`` and
@@ -426,6 +430,7 @@ def _load_toml(path: Path) -> tuple[Design, dict]:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"Invalid TOML in {path.name}: {error}.") from error
+
     unknown = sorted(set(document) - {"groups", "us", "parameters"})
     if unknown:
         raise ConfigError(
@@ -437,6 +442,7 @@ def _load_toml(path: Path) -> tuple[Design, dict]:
     us = document.get("us")
     if us is not None and (not isinstance(us, list) or not all(isinstance(name, str) for name in us)):
         raise ConfigError(f"'us' in {path.name} must be a list of names, such as us = [\"US\"]; got {us!r}.")
+
     lines = []
     for name, phases in groups.items():
         if isinstance(phases, list) and all(isinstance(phase, str) for phase in phases):
@@ -448,6 +454,7 @@ def _load_toml(path: Path) -> tuple[Design, dict]:
         lines.append(f"{name}: {phases}")
     # Each group becomes one line, so a DesignError's line number counts groups in file order.
     design = parse_design("\n".join(lines), us=us, origin=f"[groups] in {path.name} (line = group)")
+
     parameters = document.get("parameters", {})
     if not isinstance(parameters, Mapping):
         raise ConfigError(f"'parameters' in {path.name} must be a table; got {parameters!r}.")

@@ -6,7 +6,7 @@ On each learning trial, for every US u and every cue i present,
 
 with β = β⁺ (``beta_plus``) and λ = ``lambda_`` when u occurs on the trial, and
 β = β⁻ (``beta_minus``) and λ = 0 when it does not. Recorded strengths are taken
-**before** each trial's update, so entry n holds V after n trials; the values after
+**before** each trial's update, so entry n contains V after n trials; the values after
 the last trial are stored separately as ``final``. Probe trials (``#``) record a
 response and leave every V unchanged.
 """
@@ -28,11 +28,14 @@ from assoc.progress import ProgressCallback
 
 logger = logging.getLogger(__name__)
 
-#: How the values of a session are kept: every trial, or only the end state.
+#: Recording modes: V before every trial, or only the values after the last trial.
 RECORD_MODES = ("trials", "final")
 
 # Subjects per kernel call: progress is reported between calls.
 _SUBJECTS_PER_CALL = 4096
+
+# float64 values per staging buffer when recording float32 (128 MiB).
+_STAGING_VALUES = 1 << 24
 
 
 @dataclass(frozen=True)
@@ -324,14 +327,30 @@ def _run_discrete(plan, seeds, values, n_cues, n_us, record, dtype, progress, do
     final = np.empty((n_subjects, n_cues, n_us), dtype=np.float64)
     initial = np.zeros((n_cues, n_us), dtype=np.float64)
 
-    for start in range(0, n_subjects, _SUBJECTS_PER_CALL):
-        stop = min(start + _SUBJECTS_PER_CALL, n_subjects)
+    # The kernel always records float64, so it is compiled once. A float32 result is
+    # recorded through a float64 staging buffer of at most _STAGING_VALUES values.
+    subjects_per_call = _SUBJECTS_PER_CALL
+    staged = strength.dtype != np.float64 and recorded_trials > 0
+    if staged:
+        subjects_per_call = max(1, min(subjects_per_call, _STAGING_VALUES // (recorded_trials * n_cues * n_us or 1)))
+        buffer = np.empty((subjects_per_call, recorded_trials, n_cues, n_us))
+
+    for start in range(0, n_subjects, subjects_per_call):
+        stop = min(start + subjects_per_call, n_subjects)
+        if recorded_trials == 0:
+            target = np.zeros((stop - start, 0, n_cues, n_us))
+        elif staged:
+            target = buffer[: stop - start]
+        else:
+            target = strength[start:stop]
         _kernels.run_discrete_sessions(
             plan.base_order, plan.phase_start, plan.phase_stop, plan.phase_shuffle, seeds[start:stop],
             plan.type_cues, plan.type_cue_counts, plan.type_n_cues, plan.type_us, plan.type_learn,
             values["alpha"], values["beta_plus"], values["beta_minus"], values["lambda_"], initial,
-            strength[start:stop], order[start:stop], final[start:stop],
+            target, order[start:stop], final[start:stop],
         )  # fmt: skip
+        if staged:
+            strength[start:stop] = target
         if progress is not None:
             progress(done_before + stop, total)
     return {"strength": strength if record == "trials" else None, "final": final, "trial_type": order}
@@ -349,9 +368,9 @@ def run_events(
 ) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...]]:
     """Learn one subject's stream of cue-outcome events in the given order.
 
-    This is the event-file form of the rule that pyndl and the R package ndl2 use:
-    every outcome is updated on every event (towards λ when present, towards 0 when
-    absent), and a cue listed twice in an event counts twice, in the prediction and
+    This is the event-file form of the rule that pyndl and the R package ndl2 use.
+    Every outcome is updated on every event, towards λ when present and towards 0
+    when absent. A cue listed twice in an event counts twice, in the prediction and
     in the update.
 
     Parameters
@@ -384,7 +403,7 @@ def run_events(
             raise ConfigError(f"events contain {kind}(s) {', '.join(missing[:5])} missing from {kind}s=.")
     values = parameters.resolve(cues, outcomes)
 
-    # Identical events share one trial type, so the kernel sees a short type table.
+    # Identical events share one trial type, which keeps the kernel's type table short.
     cue_index = {name: i for i, name in enumerate(cues)}
     outcome_index = {name: u for u, name in enumerate(outcomes)}
     kind_of_event: dict[tuple, int] = {}

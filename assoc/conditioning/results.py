@@ -1,7 +1,7 @@
 """Results of conditioning sessions: arrays, a tidy table and HDF5 files.
 
-Every strength array holds V **before** the trial's update: ``strength[s, n]`` is
-subject s's V after n trials. ``final`` holds V after the last trial, so
+Every strength array contains V **before** the trial's update: ``strength[s, n]`` is
+subject s's V after n trials. ``final`` contains V after the last trial, so
 ``learning_curve`` (strength followed by final) has n_trials + 1 points.
 
 HDF5 layout written by :meth:`ConditioningResult.to_hdf5`::

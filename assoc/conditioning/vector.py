@@ -10,7 +10,7 @@ vectors give back discrete Rescorla-Wagner.
 
 With a vector US u (for example the audio code of a digit) the rule becomes the
 hetero-associative map W ← W + α β (u − W x) xᵀ, which binds one modality's codes
-to another's; :func:`hetero_delta_update` applies it to a stream of blocks.
+to another's. :func:`hetero_delta_update` applies it to a stream of blocks.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def run_vector_plan(plan, seeds, values, embedding, cues, n_us, record, dtype) -
     alpha = np.full(n_features, values["alpha"][0])
 
     n_subjects, n_trials = seeds.shape[0], plan.base_order.shape[0]
-    strength = np.zeros((n_subjects, n_trials if record == "trials" else 0, len(cues), n_us), dtype=dtype)
+    # Recorded in float64 (one compiled kernel) and cast afterwards.
+    strength = np.zeros((n_subjects, n_trials if record == "trials" else 0, len(cues), n_us))
     order = np.empty((n_subjects, n_trials), dtype=np.int32)
     final = np.empty((n_subjects, len(cues), n_us))
     weights = np.empty((n_subjects, n_features, n_us))
@@ -78,7 +79,11 @@ def run_vector_plan(plan, seeds, values, embedding, cues, n_us, record, dtype) -
         alpha, values["beta_plus"], values["beta_minus"], values["lambda_"],
         np.zeros((n_features, n_us)), cue_vectors, strength, order, final, weights,
     )  # fmt: skip
-    return {"strength": strength if record == "trials" else None, "final": final, "trial_type": order}
+    return {
+        "strength": strength.astype(dtype, copy=False) if record == "trials" else None,
+        "final": final,
+        "trial_type": order,
+    }
 
 
 def hetero_delta_update(weights: np.ndarray, inputs: np.ndarray, targets: np.ndarray, rate: float) -> np.ndarray:

@@ -195,3 +195,9 @@ def test_load_missing_and_wrong_suffix(tmp_path):
     path.write_text("G: 1A+")
     with pytest.raises(ConfigError, match="must end in .toml or .txt"):
         load_design(path)
+
+
+def test_calmr_periods_rejected():
+    with pytest.raises(DesignError, match="'>' .* is not supported") as caught:
+        parse_design("G: 10A>(US)")
+    assert caught.value.column == 7
