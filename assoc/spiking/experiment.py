@@ -377,15 +377,19 @@ def run_spiking_conditioning(
 
 
 def _codes(config: SpikingConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    # Draw both synthetic codes even when one is given, so the rest of the stream stays fixed.
-    cs_code, us_code = synthetic_codes(
-        config.cs_code.size if config.cs_code is not None else (config.us_code.size if config.us_code is not None else config.code_dim),
-        rng,
-    )
-    return (
-        cs_code if config.cs_code is None else config.cs_code,
-        us_code if config.us_code is None else config.us_code,
-    )
+    # A given code fixes k. Both synthetic codes are drawn even when codes are given,
+    # so the draws that follow (connectivity, trial order) do not depend on it.
+    code_dim = config.code_dim
+    if config.cs_code is not None:
+        code_dim = config.cs_code.size
+    elif config.us_code is not None:
+        code_dim = config.us_code.size
+    cs_code, us_code = synthetic_codes(code_dim, rng)
+    if config.cs_code is not None:
+        cs_code = config.cs_code
+    if config.us_code is not None:
+        us_code = config.us_code
+    return cs_code, us_code
 
 
 def _weights(network: SpikingNetwork) -> dict[str, np.ndarray]:

@@ -266,30 +266,7 @@ def build_network(
     if trial_period is not None:
         require_quantity("trial_period", trial_period, "time", positive=True)
 
-    # Namespace shared by all objects: parameters and the per-trial switches.
-    namespace = {
-        "tau_m": config.tau_m,
-        "v_rest": config.v_rest,
-        "v_reset": config.v_reset,
-        "v_threshold": config.v_threshold,
-        "w_inhibition": config.w_inhibition,
-        "w_cross_max": config.w_cross_max,
-        "tau_plus": config.tau_plus,
-        "tau_minus": config.tau_minus,
-        "tau_eligibility": config.tau_eligibility,
-        "a_plus": float(config.a_plus),
-        "a_minus": float(config.a_minus),
-        "eta_reward": float(config.eta_reward),
-    }
-    if plastic is None:
-        namespace["plastic"] = b2.TimedArray(np.ones(1), dt=1 * b2.second)
-    else:
-        namespace["plastic"] = b2.TimedArray(np.asarray(plastic, dtype=np.float64), dt=trial_period)
-    # The reward of trial n is applied at the end of trial n, so at t = (n + 1) * trial_period.
-    reward_at_boundary = np.zeros(1 if reward is None else len(reward) + 1)
-    if reward is not None:
-        reward_at_boundary[1:] = reward
-    namespace["reward_signal"] = b2.TimedArray(reward_at_boundary, dt=trial_period if trial_period is not None else 1 * b2.second)
+    namespace = _shared_namespace(b2, config, trial_period, plastic, reward)
 
     objects = []
     populations, inputs, feedforward_synapses, spike_monitors = {}, {}, {}, {}
@@ -302,11 +279,7 @@ def build_network(
             rates_on = np.asarray(channel_rates[name], dtype=np.float64)
             source = _poisson_channels(b2, config, name, rates_on, background_rate, stimulus_on[name], schedule_step, namespace)
         else:
-            channel_index, spike_times = input_spikes[name]
-            source = b2.SpikeGeneratorGroup(
-                n_channels, np.asarray(channel_index, dtype=np.int64), np.asarray(spike_times) * b2.second,
-                dt=config.dt, name=f"{name}_input",
-            )
+            source = _spike_generator(b2, config, name, n_channels, *input_spikes[name])
         inputs[name] = source
         objects.append(source)
 
@@ -349,6 +322,34 @@ def build_network(
     )
 
 
+def _shared_namespace(b2, config: NetworkConfig, trial_period, plastic, reward) -> dict:
+    """Return the namespace shared by all objects: parameters and the per-trial plasticity and reward switches."""
+    namespace = {
+        "tau_m": config.tau_m,
+        "v_rest": config.v_rest,
+        "v_reset": config.v_reset,
+        "v_threshold": config.v_threshold,
+        "w_inhibition": config.w_inhibition,
+        "w_cross_max": config.w_cross_max,
+        "tau_plus": config.tau_plus,
+        "tau_minus": config.tau_minus,
+        "tau_eligibility": config.tau_eligibility,
+        "a_plus": float(config.a_plus),
+        "a_minus": float(config.a_minus),
+        "eta_reward": float(config.eta_reward),
+    }
+    if plastic is None:
+        namespace["plastic"] = b2.TimedArray(np.ones(1), dt=1 * b2.second)
+    else:
+        namespace["plastic"] = b2.TimedArray(np.asarray(plastic, dtype=np.float64), dt=trial_period)
+    # The reward of trial n is applied at the end of trial n, so at t = (n + 1) * trial_period.
+    reward_at_boundary = np.zeros(1 if reward is None else len(reward) + 1)
+    if reward is not None:
+        reward_at_boundary[1:] = reward
+    namespace["reward_signal"] = b2.TimedArray(reward_at_boundary, dt=trial_period if trial_period is not None else 1 * b2.second)
+    return namespace
+
+
 def _lif_population(b2, config: NetworkConfig, name: str, namespace: dict):
     # tau_m dv/dt = v_rest - v; inputs arrive as instantaneous jumps of v.
     population = b2.NeuronGroup(
@@ -381,6 +382,16 @@ def _poisson_channels(b2, config, name, rates_on, background_rate, stimulus_on, 
     )
     channels.evoked_rate = (rates_on - float(background_rate)) * b2.Hz
     return channels
+
+
+def _spike_generator(b2, config, name, n_channels, channel_index, spike_times):
+    return b2.SpikeGeneratorGroup(
+        n_channels,
+        np.asarray(channel_index, dtype=np.int64),
+        np.asarray(spike_times, dtype=np.float64) * b2.second,
+        dt=config.dt,
+        name=f"{name}_input",
+    )
 
 
 def _cross_synapses(b2, config: NetworkConfig, source, target, namespace, trial_period, name):
