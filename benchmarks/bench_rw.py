@@ -4,9 +4,9 @@ Usage: python benchmarks/bench_rw.py [--quick]
 
 Every learner gets identical cue-outcome events: the trial orders that
 ``run_sessions`` draws for the design below. The NumPy baseline loops over trials
-and vectorizes over subjects; pyndl learns the events of several subjects
-concatenated into one event file (it learns one weight matrix per call), so its
-figure is a rate in events per second. Each pyndl call runs in a fresh process,
+and vectorizes over subjects. pyndl learns one weight matrix per call, so it gets
+the events of several subjects concatenated into one event file, and its figure is
+a rate in events per second. Each pyndl call runs in a fresh process,
 because a second ``ndl()`` call in one process hangs in pyndl 1.2.4. The script
 prints Markdown tables and the machine's load average (``uptime``) before and after.
 """
