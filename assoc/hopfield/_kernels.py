@@ -1,9 +1,11 @@
 """Numba kernels for the Hopfield modules.
 
 The kernels trust their callers: arrays arrive C-contiguous, finite, of matching
-shapes and dtypes, and outputs arrive allocated. Parallel kernels split work over
-queries (or over query-and-chunk pairs) with ``prange``. Each iteration writes only
-its own rows of the outputs, so no two threads write the same memory.
+shapes and dtypes, and outputs arrive allocated. Retrieval and update kernels split
+work over queries (or over query-and-chunk pairs) with ``prange``; each iteration
+writes only its own rows of the outputs, so no two threads write the same memory.
+Energies, storage rules and the row helpers of the BLAS path run serially: they are
+cheap next to the updates, and serial kernels compile faster.
 """
 
 from __future__ import annotations
@@ -108,12 +110,12 @@ def softmax_partials(queries, keys, values, beta, n_chunks, maxima, sums, accumu
         sums[query_index, chunk] = running_sum
 
 
-@njit(**NJIT_PARALLEL)
+@njit(**NJIT_SERIAL)
 def merge_softmax_partials(maxima, sums, accumulators, out):
     """Combine per-chunk partial sums into out[q] = sum_c a_c e^(m_c - M) / sum_c s_c e^(m_c - M)."""
     n_queries, n_chunks = maxima.shape
     n_value_features = out.shape[1]
-    for q in prange(n_queries):
+    for q in range(n_queries):
         overall_max = -np.inf
         for c in range(n_chunks):
             if maxima[q, c] > overall_max:
@@ -131,28 +133,26 @@ def merge_softmax_partials(maxima, sums, accumulators, out):
             out[q, k] /= total
 
 
-@njit(**NJIT_PARALLEL)
-def softmax_rows_inplace(scores, beta):
-    """Replace each row s of ``scores`` by softmax(beta s), subtracting the row maximum first."""
+@njit(**NJIT_SERIAL)
+def shift_rows_inplace(scores, beta):
+    """Replace each row s of ``scores`` by beta * (s - max(s)), so that exp of it is at most 1.
+
+    Serial on purpose: the BLAS path calls it between two matrix products, while
+    OpenBLAS's worker threads still spin, and a second thread pool would compete with
+    them for the cores. The exponential is left to NumPy, whose exp is vectorized.
+    """
     n_rows, n_columns = scores.shape
-    for r in prange(n_rows):
+    for r in range(n_rows):
         row = scores[r]
         row_max = row[0]
         for j in range(1, n_columns):
-            if row[j] > row_max:
-                row_max = row[j]
-        total = 0.0
+            row_max = max(row_max, row[j])
+        # beta >= 0, so the maximum of beta * s is beta * max(s).
         for j in range(n_columns):
-            # beta >= 0, so the maximum of beta * s is beta * max(s).
-            weight = np.exp(beta * (row[j] - row_max))
-            row[j] = weight
-            total += weight
-        inverse = 1.0 / total
-        for j in range(n_columns):
-            row[j] *= inverse
+            row[j] = beta * (row[j] - row_max)
 
 
-@njit(**NJIT_PARALLEL)
+@njit(**NJIT_SERIAL)
 def modern_energy(states, patterns, beta, half_max_squared_norm, out):
     """E(xi) = -lse(beta, X xi) + xi.xi / 2 + log(N) / beta + M^2 / 2 for each state row.
 
@@ -161,7 +161,7 @@ def modern_energy(states, patterns, beta, half_max_squared_norm, out):
     """
     n_states, n_features = states.shape
     n_patterns = patterns.shape[0]
-    for q in prange(n_states):
+    for q in range(n_states):
         state = states[q]
         overlaps = np.empty(n_patterns, dtype=np.float64)
         max_overlap = -np.inf
@@ -293,12 +293,12 @@ def dense_asynchronous(states, patterns_transposed, interaction, degree, scale, 
         n_steps[q] = steps
 
 
-@njit(**NJIT_PARALLEL)
+@njit(**NJIT_SERIAL)
 def dense_energy(states, patterns, interaction, degree, out):
     """E(sigma) = -sum_mu F(xi_mu . sigma); the exponential case as -exp(lse(overlaps))."""
     n_states, n_features = states.shape
     n_patterns = patterns.shape[0]
-    for q in prange(n_states):
+    for q in range(n_states):
         overlaps = np.empty(n_patterns)
         for mu in range(n_patterns):
             dot = 0.0
@@ -396,11 +396,11 @@ def storkey_weights(patterns):
     return weights
 
 
-@njit(**NJIT_PARALLEL)
+@njit(**NJIT_SERIAL)
 def classical_energy(states, weights, out):
     """E(sigma) = -sigma^T W sigma / 2 for each state row."""
     n_states, n_features = states.shape
-    for q in prange(n_states):
+    for q in range(n_states):
         total = 0.0
         for i in range(n_features):
             field = 0.0

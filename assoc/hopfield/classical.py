@@ -11,6 +11,7 @@ import numpy as np
 
 from assoc.errors import ConfigError
 from assoc.hopfield import _kernels
+from assoc.hopfield._parallel import threads_for
 from assoc.hopfield._validation import (
     as_matrix,
     as_queries,
@@ -176,11 +177,14 @@ def classical_update(
 
     out = np.empty_like(states)
     n_steps = np.empty(states.shape[0], dtype=np.int64)
+    work = states.shape[0] * states.shape[1] ** 2
     if update == "synchronous":
-        _kernels.classical_synchronous(states, weights, max_steps, out, n_steps)
+        with threads_for(work):
+            _kernels.classical_synchronous(states, weights, max_steps, out, n_steps)
     else:
         orders = random_orders(max_steps, states.shape[1], seed)
-        _kernels.classical_asynchronous(states, weights, orders, out, n_steps)
+        with threads_for(work):
+            _kernels.classical_asynchronous(states, weights, orders, out, n_steps)
 
     out = out.astype(dtype, copy=False)
     if single:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from assoc.hopfield import _kernels
+from assoc.hopfield._parallel import threads_for
 from assoc.hopfield._validation import (
     as_generator,
     as_matrix,
@@ -126,11 +127,14 @@ def dense_update(
     patterns_transposed = np.ascontiguousarray(patterns.T)
     out = np.empty_like(states)
     n_steps = np.empty(states.shape[0], dtype=np.int64)
+    work = states.shape[0] * states.shape[1] * patterns.shape[0]
     if update == "synchronous":
-        _kernels.dense_synchronous(states, patterns_transposed, code, degree, scale, max_steps, out, n_steps)
+        with threads_for(work):
+            _kernels.dense_synchronous(states, patterns_transposed, code, degree, scale, max_steps, out, n_steps)
     else:
         orders = random_orders(max_steps, states.shape[1], seed)
-        _kernels.dense_asynchronous(states, patterns_transposed, code, degree, scale, orders, out, n_steps)
+        with threads_for(work):
+            _kernels.dense_asynchronous(states, patterns_transposed, code, degree, scale, orders, out, n_steps)
 
     out = out.astype(dtype, copy=False)
     if single:

@@ -19,6 +19,7 @@ from numba import get_num_threads
 
 from assoc.errors import ConfigError
 from assoc.hopfield import _kernels
+from assoc.hopfield._parallel import threads_for
 from assoc.hopfield._validation import as_matrix, as_queries, check_beta, check_positive_int, float_dtype
 
 logger = logging.getLogger(__name__)
@@ -86,8 +87,14 @@ def _retrieve_blas(queries, keys, values, beta):
         stop = min(start + block, n_queries)
         block_scores = scores[: stop - start]
         np.matmul(queries[start:stop], keys.T, out=block_scores)
-        _kernels.softmax_rows_inplace(block_scores, beta)
+
+        # exp(beta (s - max s)) in place; the division by the row sums is applied to the
+        # (n_queries, n_value_features) product instead of the larger score matrix.
+        _kernels.shift_rows_inplace(block_scores, queries.dtype.type(beta))
+        np.exp(block_scores, out=block_scores)
+        row_sums = block_scores.sum(axis=1)
         np.matmul(block_scores, values, out=out[start:stop])
+        out[start:stop] /= row_sums[:, np.newaxis]
     return out
 
 
@@ -95,7 +102,9 @@ def _retrieve_step(queries, keys, values, beta):
     """One step for validated, contiguous arrays of one dtype."""
     if queries.shape[0] >= BLAS_MIN_QUERIES:
         return _retrieve_blas(queries, keys, values, beta)
-    return _retrieve_one_pass(queries, keys, values, beta)
+    work = queries.shape[0] * keys.shape[0] * (keys.shape[1] + values.shape[1])
+    with threads_for(work):
+        return _retrieve_one_pass(queries, keys, values, beta)
 
 
 def attention_weights(queries, patterns, beta: float) -> np.ndarray:
@@ -118,7 +127,9 @@ def attention_weights(queries, patterns, beta: float) -> np.ndarray:
     n_queries, n_patterns = queries.shape[0], patterns.shape[0]
     weights = np.empty((n_queries, n_patterns), dtype=queries.dtype)
     np.matmul(queries, patterns.T, out=weights)
-    _kernels.softmax_rows_inplace(weights, beta)
+    _kernels.shift_rows_inplace(weights, queries.dtype.type(beta))
+    np.exp(weights, out=weights)
+    weights /= weights.sum(axis=1, keepdims=True)
     return weights[0] if single else weights
 
 

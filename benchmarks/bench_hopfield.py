@@ -1,0 +1,192 @@
+"""Benchmark modern Hopfield retrieval against NumPy (BLAS) and torch, and time a capacity sweep.
+
+Usage, from the repository root:
+
+    python benchmarks/bench_hopfield.py            # N in {1e3, 1e4, 1e5}, d in {64, 256}, batch {1, 32, 1024}
+    python benchmarks/bench_hopfield.py --quick    # N in {1e3, 1e4}, fewer repeats, smaller sweep
+
+One retrieval step softmax(beta Q X^T) X in float32 is timed for each size, counted as
+4 N d batch floating-point operations (two matrix products; the exponentials are not
+counted), and reported in GFLOP/s beside the machine's float32 GEMM rate measured in the
+same run. Every figure is the best of several repeats. The script prints Markdown tables,
+the BLAS library that NumPy loaded, and the load average (``uptime``) before and after,
+because other processes may share the CPU.
+
+OPENBLAS_CORETYPE, when set, pins OpenBLAS to older kernels; unset it (and
+OPENBLAS_L2_SIZE) for this command alone to measure what NumPy would do by default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import subprocess
+import time
+
+import numpy as np
+
+from assoc.hopfield import ClassicalMemory, DenseMemory, ModernMemory, capacity_sweep, retrieve
+
+BETA_SCALE = 1.0  # beta = BETA_SCALE / sqrt(d), the usual attention temperature
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def best_seconds(function, min_repeats: int, min_total: float = 0.3, max_repeats: int = 50) -> float:
+    """Best time over at least ``min_repeats`` calls, repeating until ``min_total`` seconds pass."""
+    function()  # warm-up: compilation, page faults, thread start-up
+    times = []
+    started = time.perf_counter()
+    while len(times) < min_repeats or (time.perf_counter() - started < min_total and len(times) < max_repeats):
+        begin = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - begin)
+    return min(times)
+
+
+def gemm_peak(size: int, repeats: int) -> float:
+    rng = np.random.default_rng(0)
+    a = rng.random((size, size), dtype=np.float32)
+    b = rng.random((size, size), dtype=np.float32)
+    seconds = best_seconds(lambda: a @ b, repeats, min_total=0.0)
+    return 2 * size**3 / seconds / 1e9
+
+
+def numpy_retrieve(queries, patterns, beta):
+    scores = queries @ patterns.T
+    scores *= beta
+    scores -= scores.max(axis=1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=1, keepdims=True)
+    return scores @ patterns
+
+
+def make_torch_retrieve():
+    try:
+        import torch
+    except ImportError:
+        return None, "torch not installed"
+    torch.set_num_threads(2)
+
+    def torch_retrieve(queries, patterns, beta):
+        with torch.inference_mode():
+            q = torch.from_numpy(queries)
+            x = torch.from_numpy(patterns)
+            return (torch.softmax(beta * (q @ x.T), dim=1) @ x).numpy()
+
+    return torch_retrieve, f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+
+
+def blas_description() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (threadpoolctl missing)"
+    rows = [
+        f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')}, {info.get('num_threads')} threads)"
+        for info in threadpool_info()
+        if info.get("user_api") == "blas"
+    ]
+    return "; ".join(rows) or "none found"
+
+
+def bench_retrieval(sizes, dims, batches, repeats, torch_retrieve):
+    rng = np.random.default_rng(1)
+    print("| N | d | batch | assoc GFLOP/s | NumPy GFLOP/s | torch GFLOP/s | assoc / NumPy | assoc ms |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n_patterns in sizes:
+        for d in dims:
+            patterns = rng.standard_normal((n_patterns, d), dtype=np.float32)
+            beta = BETA_SCALE / np.sqrt(d)
+            for batch in batches:
+                queries = rng.standard_normal((batch, d), dtype=np.float32)
+                flops = 4.0 * n_patterns * d * batch
+
+                # Same answer from all three before timing.
+                ours = retrieve(queries, patterns, beta)
+                reference = numpy_retrieve(queries, patterns, beta)
+                np.testing.assert_allclose(ours, reference, atol=1e-4)
+
+                ours_s = best_seconds(lambda: retrieve(queries, patterns, beta), repeats)
+                numpy_s = best_seconds(lambda: numpy_retrieve(queries, patterns, beta), repeats)
+                torch_cell = "n/a"
+                if torch_retrieve is not None:
+                    torch_s = best_seconds(lambda: torch_retrieve(queries, patterns, beta), repeats)
+                    torch_cell = f"{flops / torch_s / 1e9:.1f}"
+                print(
+                    f"| {n_patterns:.0e} | {d} | {batch} | {flops / ours_s / 1e9:.1f} | {flops / numpy_s / 1e9:.1f} "
+                    f"| {torch_cell} | {numpy_s / ours_s:.2f} | {ours_s * 1e3:.3f} |",
+                    flush=True,
+                )
+
+
+def bench_capacity(n_features: int, n_loads: int, n_corruptions: int):
+    loads = np.geomspace(0.02, 2.0, n_loads)
+    corruptions = np.linspace(0.0, 0.45, n_corruptions)
+    memories = [
+        ("classical, Hebbian, asynchronous", ClassicalMemory()),
+        ("classical, Storkey, asynchronous", ClassicalMemory(rule="storkey")),
+        ("dense, x^3, asynchronous", DenseMemory(degree=3)),
+        ("dense, exp, synchronous", DenseMemory(interaction="exponential", update="synchronous")),
+        ("modern, beta=1/sqrt(n), 1 step", ModernMemory(beta=1.0 / np.sqrt(n_features))),
+    ]
+    print(f"\nCapacity sweep: n_features={n_features}, {n_loads} loads x {n_corruptions} corruptions, 1 cue per pattern")
+    print("| memory | seconds | cues |")
+    print("|---|---:|---:|")
+    grids = {}
+    n_cues = int(sum(max(1, round(load * n_features)) for load in loads)) * n_corruptions
+    for label, memory in memories:
+        capacity_sweep(memory, n_features, loads[:1], corruptions[:1], seed=0)  # compile outside the timing
+        started = time.perf_counter()
+        grids[label] = capacity_sweep(memory, n_features, loads, corruptions, seed=0)
+        print(f"| {label} | {time.perf_counter() - started:.2f} | {n_cues} |", flush=True)
+    return loads, corruptions, grids
+
+
+def save_plot(path, loads, corruptions, grids, corruption):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.capacity import critical_load, curve_from_sweep, plot
+
+    curves = [curve_from_sweep(label, loads, corruptions, grid, corruption) for label, grid in grids.items()]
+    fig, ax = plt.subplots(figsize=(7.0, 4.5))
+    plot(curves, ax=ax)
+    ax.set_title(f"cues with {corruption:.0%} of units flipped")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    for curve in curves:
+        print(f"critical load (recall < 0.5) of {curve.label}: {critical_load(curve):.3f}")
+    print(f"capacity plot written to {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (about 30 s)")
+    parser.add_argument("--plot", metavar="PNG", help="also save the capacity curves at 10%% corruption to this file")
+    args = parser.parse_args()
+
+    if args.quick:
+        sizes, repeats, gemm_size, sweep_features = (1_000, 10_000), 2, 2048, 100
+    else:
+        sizes, repeats, gemm_size, sweep_features = (1_000, 10_000, 100_000), 3, 4096, 200
+    torch_retrieve, torch_description = make_torch_retrieve()
+
+    print(f"load before: {uptime()}")
+    print(f"machine: {platform.processor() or platform.machine()}, {platform.platform()}")
+    print(f"NumPy {np.__version__}, BLAS: {blas_description()}; {torch_description}")
+    print(f"float32 GEMM ({gemm_size}^3): {gemm_peak(gemm_size, repeats):.1f} GFLOP/s\n")
+
+    bench_retrieval(sizes, (64, 256), (1, 32, 1024), repeats, torch_retrieve)
+    loads, corruptions, grids = bench_capacity(sweep_features, 20, 10)
+    if args.plot:
+        save_plot(args.plot, loads, corruptions, grids, corruption=corruptions[2])
+    print(f"\nload after: {uptime()}")
+
+
+if __name__ == "__main__":
+    main()
