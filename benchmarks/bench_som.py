@@ -13,7 +13,8 @@ Cases:
     training images from ``assoc.data.load_dataset("avmnist", ...)`` on a 20 x 20 map.
     The case is skipped, with the reason printed, when neither is available.
 
-Both libraries start from the same weights (rows sampled from the data) and use the same
+Both libraries start from the same weights (rows sampled from the data), visit the samples
+in the same order (assoc replays the order MiniSom's ``train_random`` draws) and use the same
 hyperbolic schedules x(t) = x0 / (1 + 2t/T) for the learning rate and the radius (MiniSom's
 ``asymptotic_decay``, assoc's ``decay='inverse'`` with ``final = x0 / 3``) and a Gaussian
 neighbourhood. Online training is MiniSom's ``train_random`` against ``SOM(algorithm='online')``
@@ -29,12 +30,15 @@ also computed on MiniSom's weights, to show that the two metrics agree.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import platform
 import time
 from dataclasses import dataclass
 
 import numpy as np
+
+from minisom import _build_iteration_indexes
 
 from assoc.som import SOM
 
@@ -158,10 +162,16 @@ def run_case(case: Case) -> list[Result]:
     initial = assoc_map(case, "online", case.online_steps, np.float64).initialize(data).weights_
 
     for algorithm, n_iter in (("online", case.online_steps), ("batch", case.batch_passes)):
+        minisom = minisom_map(case, initial)
+        # MiniSom's train_random visits the samples in this order; assoc replays it.
+        order = _build_iteration_indexes(data.shape[0], n_iter, random_generator=copy.deepcopy(minisom._random_generator))
         for dtype in (np.float32, np.float64):
             som = assoc_map(case, algorithm, n_iter, dtype)
             started, cpu_started = time.perf_counter(), time.process_time()
-            som.fit(data)
+            if algorithm == "online":
+                som.set_weights(initial).partial_fit(data[order])
+            else:
+                som.fit(data)
             seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
             results.append(
                 Result(
@@ -174,7 +184,6 @@ def run_case(case: Case) -> list[Result]:
                 )
             )
 
-        minisom = minisom_map(case, initial)
         started, cpu_started = time.perf_counter(), time.process_time()
         if algorithm == "online":
             minisom.train_random(data, n_iter)
@@ -196,6 +205,90 @@ def run_case(case: Case) -> list[Result]:
             )
         )
     return results
+
+
+def load_paired_codes(args, limit: int):
+    """Return PCA-64 codes of AV-MNIST images and spectrograms with labels, per split, or None."""
+    try:
+        from assoc.data import load_dataset
+    except ImportError:
+        return None
+    data_dir = args.data_dir or os.environ.get("ASSOC_DATA_DIR")
+    try:
+        splits = load_dataset("avmnist", data_dir=data_dir, limit=limit)
+    except (OSError, ValueError):
+        return None
+    from sklearn.decomposition import PCA
+
+    codes = {}
+    for modality in ("image", "audio"):
+        train = getattr(splits["train"], modality).reshape(len(splits["train"]), -1).astype(np.float64)
+        test = getattr(splits["test"], modality).reshape(len(splits["test"]), -1).astype(np.float64)
+        pca = PCA(n_components=64, svd_solver="randomized", random_state=0).fit(train)
+        codes[modality] = (pca.transform(train), pca.transform(test))
+    return codes, splits["train"].label, splits["test"].label
+
+
+def compare_link_rules(args) -> None:
+    """Print visual-to-audio label accuracy and Recall@5 against pairs seen, per link rule.
+
+    The maps are fitted once on the training codes of their own modality; each rule then
+    learns links from the same sequence of training pairs. ``bmu + error product`` is the
+    BMU-only rule whose increment is the product of the two samples' distances to their
+    best-matching units, never normalised.
+    """
+    from analysis.retrieval import retrieval_scores
+    from assoc.som import LinkedSOMs
+
+    loaded = load_paired_codes(args, 2000 if args.quick else 5000)
+    if loaded is None:
+        print("\nlink rules: skipped, AV-MNIST could not be loaded (pass --data-dir)")
+        return
+    codes, train_labels, test_labels = loaded
+    (visual_train, visual_test), (audio_train, audio_test) = codes["image"], codes["audio"]
+
+    # 1,000 test pairs: every query, and the gallery that Recall@5 ranks, come from them.
+    visual_test, audio_test, test_labels = visual_test[:1000], audio_test[:1000], test_labels[:1000]
+    som_visual = SOM(10, 10, n_iter=20 * len(visual_train), random_state=0).fit(visual_train)
+    som_audio = SOM(10, 10, n_iter=20 * len(audio_train), random_state=1).fit(audio_train)
+
+    rules = {
+        "bmu + error product": {"activation": "bmu"},
+        "bmu": {"activation": "bmu"},
+        "neighborhood": {"activation": "neighborhood", "link_sigma": 1.0},
+        "neighborhood + oja": {"activation": "neighborhood", "link_sigma": 1.0, "normalization": "oja", "eta": 0.05},
+    }
+    checkpoints = [n for n in (20, 100, 500, 2000, 5000) if n <= len(visual_train)]
+    print(f"\n### Link rules: AV-MNIST PCA-64 codes, 10 x 10 maps, {len(visual_test):,} test queries (visual to audio)")
+    print()
+    print("| rule | " + " | ".join(f"{n:,} pairs: acc / R@5" for n in checkpoints) + " |")
+    print("|---|" + "---:|" * len(checkpoints))
+    for name, options in rules.items():
+        linked = LinkedSOMs(som_visual, som_audio, names=("visual", "audio"), **options)
+        linked.label_units(audio_train, train_labels, "audio")
+        cells = []
+        seen = 0
+        for checkpoint in checkpoints:
+            block = slice(seen, checkpoint)
+            if name == "bmu + error product":
+                errors_visual = np.min(som_visual.transform(visual_train[block]), axis=1)
+                errors_audio = np.min(som_audio.transform(audio_train[block]), axis=1)
+                state = linked.state_dict()
+                np.add.at(
+                    state["links"],
+                    (som_visual.bmu(visual_train[block]), som_audio.bmu(audio_train[block])),
+                    errors_visual * errors_audio,
+                )
+                state["pairs_seen"] = np.array(checkpoint)
+                linked.load_state_dict(state)
+            else:
+                linked.partial_fit(visual_train[block], audio_train[block])
+            seen = checkpoint
+            accuracy = linked.score(visual_test, test_labels, "visual")
+            recalled = linked.recall(visual_test, "visual")
+            recall_at_5 = retrieval_scores(recalled, audio_test, test_labels, test_labels, ks=(5,), metric="euclidean")
+            cells.append(f"{accuracy:.3f} / {recall_at_5['R@5']:.3f}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 def warm_up() -> float:
@@ -250,6 +343,8 @@ def main() -> None:
         cases.append(codes)
     for case in cases:
         print_results(case, run_case(case))
+    if not args.codes:
+        compare_link_rules(args)
     print(f"\nload average at end: {load_average()}")
 
 

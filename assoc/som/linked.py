@@ -510,7 +510,7 @@ class LinkedSOMs:
             weights = np.asarray(state[key])
             if weights.ndim != 2 or weights.shape[0] != som.n_units:
                 raise ConfigError(f"state[{key!r}] has shape {weights.shape}; expected ({som.n_units}, n_features).")
-            som.weights_ = np.ascontiguousarray(weights, dtype=som.dtype)
+            som.weights_ = np.array(weights, dtype=som.dtype, order="C", copy=True)
             som.n_features_in_ = weights.shape[1]
         self.som_a.n_steps_ = int(state.get("n_steps_a", 0))
         self.som_b.n_steps_ = int(state.get("n_steps_b", 0))

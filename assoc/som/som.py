@@ -244,7 +244,7 @@ class SOM:
         return self
 
     def set_weights(self, weights) -> SOM:
-        """Set the weights to a given array of shape (n_units, n_features); return self.
+        """Set the weights to a copy of an array of shape (n_units, n_features); return self.
 
         Resets the step counters, so a following ``partial_fit`` starts the schedules anew.
         """
@@ -253,7 +253,8 @@ class SOM:
             raise ConfigError(
                 f"weights must have shape ({self.n_units}, n_features), one row per unit; got {weights.shape}."
             )
-        weights = np.ascontiguousarray(weights, dtype=self.dtype)
+        # A copy, so that training never writes into the caller's array.
+        weights = np.array(weights, dtype=self.dtype, order="C", copy=True)
         if not np.all(np.isfinite(weights)):
             raise ConfigError("weights contain NaN or infinite values.")
         self.weights_ = weights

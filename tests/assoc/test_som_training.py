@@ -131,3 +131,9 @@ def test_sample_and_random_init():
     random = SOM(2, 3, init="random", random_state=0).initialize(X)
     assert np.all(random.weights_ >= X.min(axis=0) - 1e-6)
     assert np.all(random.weights_ <= X.max(axis=0) + 1e-6)
+
+
+def test_set_weights_copies_the_array():
+    initial = np.zeros((4, 2))
+    SOM(2, 2, n_iter=3, dtype=np.float64).set_weights(initial).partial_fit(np.ones((3, 2)))
+    assert not initial.any()
