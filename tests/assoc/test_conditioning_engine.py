@@ -1,5 +1,6 @@
 import gzip
 import importlib.util
+import os
 from pathlib import Path
 
 import numpy as np
@@ -21,20 +22,14 @@ reference = _load_reference()
 
 
 @pytest.fixture(scope="session")
-def pyndl_dir(raw_data_dir_parent) -> Path:
-    path = raw_data_dir_parent / "peers" / "pyndl"
+def pyndl_dir() -> Path:
+    """pyndl's reference files, in peers/pyndl beside mnist/ (ASSOC_DATA_DIR or ../shared/data)."""
+    configured = os.environ.get("ASSOC_DATA_DIR")
+    data_dir = Path(configured) if configured else Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    path = data_dir / "peers" / "pyndl"
     if not (path / "event_file_simple.tab.gz").is_file():
         pytest.skip(f"pyndl reference files not found in {path}")
     return path
-
-
-@pytest.fixture(scope="session")
-def raw_data_dir_parent() -> Path:
-    """The folder that holds mnist/ and the peers/ reference files (ASSOC_DATA_DIR or ../shared/data)."""
-    import os
-
-    configured = os.environ.get("ASSOC_DATA_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 # ----------------------------------------------------------------------------- closed forms
