@@ -296,3 +296,18 @@ def test_run_events_invalid():
         run_events([])
     with pytest.raises(ConfigError, match="missing from cues="):
         run_events([(["a"], ["A"])], cues=["b"])
+
+
+def test_chunked_calls_match_one_call(monkeypatch):
+    from assoc.conditioning import engine
+
+    text = "G: !6A+/6AB-/3B+"
+    whole = run_sessions(text, n_subjects=5, seed=8)
+    monkeypatch.setattr(engine, "_SUBJECTS_PER_CALL", 2)
+    monkeypatch.setattr(engine, "_STAGING_VALUES", 15 * 2 * 1 * 2)  # two subjects per float32 staging buffer
+    calls = []
+    chunked = run_sessions(text, n_subjects=5, seed=8, dtype=np.float32, progress=lambda d, t: calls.append(d))
+    assert calls == [2, 4, 5]
+    np.testing.assert_array_equal(chunked.group("G").trial_type, whole.group("G").trial_type)
+    np.testing.assert_allclose(chunked.group("G").strength, whole.group("G").strength, atol=1e-7)
+    np.testing.assert_array_equal(chunked.group("G").final, whole.group("G").final)
