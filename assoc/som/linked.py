@@ -31,7 +31,7 @@ CHUNK_VALUES = 1 << 22
 
 
 class Activation(str, enum.Enum):
-    """How a sample activates the units of its map before the link update or a recall."""
+    """Activation of a map's units by a sample, used by the link update and by recall."""
 
     BMU = "bmu"
     NEIGHBORHOOD = "neighborhood"
@@ -46,7 +46,7 @@ class Normalization(str, enum.Enum):
 
 
 class RecallMode(str, enum.Enum):
-    """How the linked activation in the target map selects the recalled code or label."""
+    """Rule that turns the linked scores of the target map into one recalled unit or a weighted mean."""
 
     ARGMAX = "argmax"
     WEIGHTED = "weighted"
@@ -317,7 +317,7 @@ class LinkedSOMs:
         return self._cache[key]
 
     def _maps_version(self) -> tuple:
-        return tuple((id(som.weights_), som.n_steps_, som.n_epochs_) for som in (self.som_a, self.som_b))
+        return (self.som_a.weights_version, self.som_b.weights_version)
 
     def _target_scores(self, x, side: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Return the target scores, per row or per best-matching unit with the row's unit index."""
@@ -339,8 +339,8 @@ class LinkedSOMs:
         ``argmax`` returns the prototype of the most strongly linked target unit.
         ``weighted`` returns the mean of the target prototypes weighted by the positive
         linked scores, or the argmax prototype when no score is positive. With the
-        ``bmu`` and ``neighborhood`` activations the answer for every source unit is
-        cached, so a recall costs one best-matching-unit search.
+        ``bmu`` and ``neighborhood`` activations the recalled code of every source unit
+        is cached, so a recall costs one best-matching-unit search.
         """
         side = self._side(source)
         mode = parse_option(RecallMode, mode, "mode")
@@ -510,8 +510,7 @@ class LinkedSOMs:
             weights = np.asarray(state[key])
             if weights.ndim != 2 or weights.shape[0] != som.n_units:
                 raise ConfigError(f"state[{key!r}] has shape {weights.shape}; expected ({som.n_units}, n_features).")
-            som.weights_ = np.array(weights, dtype=som.dtype, order="C", copy=True)
-            som.n_features_in_ = weights.shape[1]
+            som.set_weights(weights)
         self.som_a.n_steps_ = int(state.get("n_steps_a", 0))
         self.som_b.n_steps_ = int(state.get("n_steps_b", 0))
         self.links_ = links.copy()

@@ -44,7 +44,7 @@ class Distance(str, enum.Enum):
 
 
 class Init(str, enum.Enum):
-    """How ``fit`` sets the initial weights."""
+    """Initialisation method of the weights in ``fit``."""
 
     RANDOM = "random"
     SAMPLE = "sample"
@@ -163,6 +163,8 @@ class SOM:
         self.n_features_in_: int | None = None
         self.n_steps_ = 0
         self.n_epochs_ = 0
+        # Incremented on every change of the weights, so callers can tell cached results are stale.
+        self.weights_version = 0
 
     def __repr__(self) -> str:
         return (
@@ -261,6 +263,7 @@ class SOM:
         self.n_features_in_ = weights.shape[1]
         self.n_steps_ = 0
         self.n_epochs_ = 0
+        self.weights_version += 1
         return self
 
     def _set_initial_weights(self, X: np.ndarray) -> None:
@@ -278,6 +281,7 @@ class SOM:
         self.n_features_in_ = n_features
         self.n_steps_ = 0
         self.n_epochs_ = 0
+        self.weights_version += 1
 
     def _pca_weights(self, X: np.ndarray) -> np.ndarray:
         n_samples, n_features = X.shape
@@ -385,6 +389,7 @@ class SOM:
                 coefficients,
             )
             self.n_steps_ += stop - start
+            self.weights_version += 1
             if progress is not None:
                 progress(stop, total)
 
@@ -421,6 +426,7 @@ class SOM:
                 updated[rows] = (1.0 - eta) * updated[rows] + eta * means
             self.weights_ = np.ascontiguousarray(updated, dtype=self.dtype)
             self.n_epochs_ = epoch + 1
+            self.weights_version += 1
             if progress is not None:
                 progress(epoch + 1, n_iter)
 

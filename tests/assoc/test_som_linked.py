@@ -195,3 +195,13 @@ def test_progress_of_fit_maps():
     linked.fit_maps(x_a, x_b, progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (104, 104)
     assert all(total == 104 for _, total in calls)
+
+
+def test_recall_cache_follows_map_changes():
+    linked = hand_set_pair(activation="neighborhood", link_sigma=0.5)
+    x_a, x_b, _ = toy_pairs(seed=13)
+    linked.partial_fit(x_a, x_b)
+    before = linked.recall(WEIGHTS_A, "visual", mode="weighted")
+    linked.som_b.set_weights(WEIGHTS_B + 100.0)
+    after = linked.recall(WEIGHTS_A, "visual", mode="weighted")
+    np.testing.assert_allclose(after, before + 100.0)
