@@ -14,6 +14,7 @@ NUMBA_CACHE = os.environ.get("ASSOC_NUMBA_CACHE", "1") != "0"
 # softmax and log-sum-exp at large inverse temperature rely on -inf and overflow checks.
 SAFE_FASTMATH = frozenset({"nsz", "arcp", "contract", "afn", "reassoc"})
 
-# Keyword arguments for a serial kernel and for one that runs prange loops.
-NJIT_SERIAL = {"cache": NUMBA_CACHE, "nogil": True, "fastmath": SAFE_FASTMATH}
-NJIT_PARALLEL = {"cache": NUMBA_CACHE, "nogil": True, "fastmath": SAFE_FASTMATH, "parallel": True}
+# Keyword arguments for a serial kernel and for one that runs prange loops. numba 0.68
+# accepts fastmath flags as a bool, dict or set but not a frozenset, hence the copy.
+NJIT_SERIAL = {"cache": NUMBA_CACHE, "nogil": True, "fastmath": set(SAFE_FASTMATH)}
+NJIT_PARALLEL = {"cache": NUMBA_CACHE, "nogil": True, "fastmath": set(SAFE_FASTMATH), "parallel": True}
