@@ -85,7 +85,7 @@ class TrainConfig:
 
     joint_weight: float = 1.0
     cross_weight: float = 1.0
-    contrastive_weight: float = 0.1
+    contrastive_weight: float = 1.0
     orthogonality_weight: float = 0.1
     temperature: float = 0.1
     hidden: int = 100
