@@ -26,9 +26,12 @@ import numpy as np
 from assoc.errors import ConfigError
 from assoc.progress import ProgressCallback
 from assoc.spiking import readouts
-from assoc.spiking.model import PATHWAYS, POPULATIONS, NetworkConfig, SpikingNetwork, build_network, code_to_rates
+from assoc.spiking.model import _QUANTITY_FIELDS as _NETWORK_QUANTITIES
+from assoc.spiking.model import POPULATIONS, NetworkConfig, SpikingNetwork, build_network, code_to_rates
+from assoc.spiking.protocol import _RATE_FIELDS as _PROTOCOL_RATES
+from assoc.spiking.protocol import _TIME_FIELDS as _PROTOCOL_TIMES
 from assoc.spiking.protocol import ProtocolConfig, Schedule, TrialKind, _quantity, build_schedule
-from assoc.spiking.units import format_quantity, require_quantity
+from assoc.spiking.units import format_quantity, parse_quantity, require_quantity
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +105,26 @@ class SpikingConfig:
             raise ConfigError(f"alpha must lie in (0, 1); got {self.alpha!r}.")
         require_quantity("rate_bin", self.rate_bin, "time", positive=True)
 
+    @classmethod
+    def from_mapping(cls, mapping: dict) -> SpikingConfig:
+        """Build a config from plain values, as read from a TOML or JSON file.
+
+        ``mapping`` may contain the sections ``network`` and ``protocol`` (mappings of
+        field to value) and the run fields of this class. Times, rates and voltages
+        are strings such as ``"20 ms"``, ``"5 Hz"`` or ``"-70 mV"``. Unknown keys raise
+        ConfigError with the key's name.
+        """
+        mapping = dict(mapping)
+        sections = {}
+        for section_name, section_class, kinds in (
+            ("network", NetworkConfig, _NETWORK_KINDS),
+            ("protocol", ProtocolConfig, _PROTOCOL_KINDS),
+        ):
+            values = dict(mapping.pop(section_name, {}) or {})
+            sections[section_name] = section_class(**_parse_fields(section_name, section_class, values, kinds))
+        run_values = _parse_fields("run", cls, mapping, {"rate_bin": "time"}, exclude=("network", "protocol"))
+        return cls(**sections, **run_values)
+
     def to_attrs(self) -> dict[str, str | float | int]:
         """Flatten the config to HDF5-friendly attributes: ``section.field`` to a number or string.
 
@@ -123,6 +146,24 @@ class SpikingConfig:
                     value = ""
                 attrs[f"{section_name}.{item.name}"] = value
         return attrs
+
+
+_NETWORK_KINDS = {name: kind for name, (kind, _) in _NETWORK_QUANTITIES.items()}
+_PROTOCOL_KINDS = {**{name: "time" for name in _PROTOCOL_TIMES}, **{name: "rate" for name in _PROTOCOL_RATES}}
+
+
+def _parse_fields(section: str, dataclass_type, values: dict, kinds: dict, exclude=()) -> dict:
+    """Check the keys of ``values`` against the fields of ``dataclass_type`` and parse quantity strings."""
+    known = {item.name for item in dataclasses.fields(dataclass_type)} - set(exclude)
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"Unknown {section} setting(s) {', '.join(unknown)}; known settings: {', '.join(sorted(known))}.")
+    parsed = {}
+    for name, value in values.items():
+        if name in kinds and isinstance(value, str):
+            value = parse_quantity(value, kinds[name])
+        parsed[name] = value
+    return parsed
 
 
 @dataclass
@@ -174,7 +215,7 @@ class SpikingResults:
         Middle of each block of CS trials.
     block_phase : ndarray of shape (n_blocks,), str
     cs_fraction : dict of str to ndarray of shape (n_blocks,)
-        Fraction of each population responsive to the CS per block; for ``auditory``
+        Fraction of each population responsive to the CS per block. For ``auditory``
         this is the cross-modal fraction over the protocol.
     cs_code, us_code : ndarray of shape (k,)
     log : list of (float, str, str)

@@ -94,7 +94,7 @@ class NetworkConfig:
         Scale of the weight change per unit reward and unit eligibility.
     dt : Quantity (time)
         Simulation time step. The membrane equation is integrated exactly, so 1 ms
-        is accurate for the 20 ms time constants here; it also sets the timing
+        is accurate for the 20 ms time constants here. It also sets the timing
         resolution of STDP.
     """
 

@@ -135,3 +135,30 @@ def test_empty_protocol_is_rejected():
     config = ProtocolConfig(n_pretest_trials=0, n_conditioning_trials=0, n_posttest_trials=0, n_extinction_trials=0)
     with pytest.raises(ConfigError, match="no trials"):
         build_schedule(config, 1 * ms, np.random.default_rng(0))
+
+
+def test_config_from_mapping_parses_quantities():
+    config = SpikingConfig.from_mapping(
+        {
+            "network": {"n_neurons": 30, "tau_m": "15 ms", "v_threshold": "-50 mV"},
+            "protocol": {"isi": "80 ms", "response_window": "80 ms", "peak_rate": "90 Hz", "pairing": "unpaired"},
+            "target": "numpy",
+            "rate_bin": "5 ms",
+        }
+    )
+    assert config.network.n_neurons == 30
+    assert config.network.tau_m == 15 * ms
+    assert config.network.v_threshold == -50 * mV
+    assert config.protocol.isi == 80 * ms
+    assert config.protocol.peak_rate == 90 * Hz
+    assert config.protocol.pairing is Pairing.UNPAIRED
+    assert config.rate_bin == 5 * ms
+
+
+def test_config_from_mapping_rejects_unknown_and_bare_values():
+    with pytest.raises(ConfigError, match="Unknown network setting\\(s\\) tau"):
+        SpikingConfig.from_mapping({"network": {"tau": "15 ms"}})
+    with pytest.raises(ConfigError, match="Unknown run setting\\(s\\) neurons"):
+        SpikingConfig.from_mapping({"neurons": 10})
+    with pytest.raises(ConfigError, match=r"isi must be a time with brian2 units, for example isi=80\*ms"):
+        SpikingConfig.from_mapping({"protocol": {"isi": 80}})
