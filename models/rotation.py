@@ -79,10 +79,10 @@ _MAPS = {RotationMap.EXP: matrix_exp_map, RotationMap.CAYLEY: cayley_map}
 def haar_rotation(k: int, *, generator: torch.Generator | None = None, dtype=torch.float64) -> torch.Tensor:
     """Draw a rotation uniformly (Haar measure) from SO(k).
 
-    QR of a Gaussian matrix with the signs of R's diagonal moved into Q gives a
-    Haar-uniform element of O(k) (Mezzadri 2007, "How to generate random matrices from
-    the classical compact groups"). Negating the first column when det Q = −1 maps O(k)
-    onto SO(k) and keeps the measure uniform, so the result always has det +1.
+    QR of a Gaussian matrix gives a Haar-uniform element of O(k) once the signs of R's
+    diagonal are moved into Q (without that fix, QR's sign convention biases the draw).
+    Negating the first column when det Q = −1 maps O(k) onto SO(k) and keeps the
+    measure uniform, so the result always has det +1.
 
     Parameters
     ----------

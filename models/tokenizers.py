@@ -1,7 +1,7 @@
 """LeNet-style tokenizers: per-modality CNN encoders followed by a linear map to width d.
 
-The layout follows the LeNet encoders of the AV-MNIST benchmark in MultiBench
-(Liang et al. 2021): a 5×5 convolution (padding 2, no bias) with BatchNorm, ReLU and
+The layout follows the LeNet encoders of MultiBench's AV-MNIST baselines
+(``LeNet(1, 6, 3)`` and ``LeNet(1, 6, 5)`` in its example scripts): a 5×5 convolution (padding 2, no bias) with BatchNorm, ReLU and
 2×2 max-pooling, then blocks of a 3×3 convolution (padding 1, no bias) that doubles the
 channels, BatchNorm, ReLU and 2×2 max-pooling. With 6 base channels:
 
