@@ -26,15 +26,11 @@ NEIGHBORHOOD_BUBBLE = 1
 NEIGHBORHOOD_MEXICAN_HAT = 2
 NEIGHBORHOOD_TRIANGLE = 3
 
-# numba 0.68 rejects a frozenset for ``fastmath``; pass the same flags as a set.
-_SERIAL = {**NJIT_SERIAL, "fastmath": set(NJIT_SERIAL["fastmath"])}
-_PARALLEL = {**NJIT_PARALLEL, "fastmath": set(NJIT_PARALLEL["fastmath"])}
-
 # Guards the cosine distance of an all-zero vector, which is defined as 1 (no similarity).
 NORM_FLOOR = 1e-30
 
 
-@njit(inline="always", **_SERIAL)
+@njit(inline="always", **NJIT_SERIAL)
 def _neighborhood_value(squared_grid_distance, sigma, kind):
     """h(d) for grid distance d and radius sigma; see docs/som.md for the formulas."""
     if kind == NEIGHBORHOOD_GAUSSIAN:
@@ -48,7 +44,7 @@ def _neighborhood_value(squared_grid_distance, sigma, kind):
     return max(0.0, 1.0 - math.sqrt(squared_grid_distance) / sigma)
 
 
-@njit(inline="always", **_SERIAL)
+@njit(inline="always", **NJIT_SERIAL)
 def _ranking_distance(x, w, x_norm, w_norm, kind):
     """Distance used to rank units: squared for Euclidean, exact for the others."""
     n_features = x.shape[0]
@@ -71,7 +67,7 @@ def _ranking_distance(x, w, x_norm, w_norm, kind):
     return total
 
 
-@njit(inline="always", **_SERIAL)
+@njit(inline="always", **NJIT_SERIAL)
 def _exact_distance(x, w, x_norm, w_norm, kind):
     value = _ranking_distance(x, w, x_norm, w_norm, kind)
     if kind == DISTANCE_EUCLIDEAN:
@@ -79,7 +75,7 @@ def _exact_distance(x, w, x_norm, w_norm, kind):
     return value
 
 
-@njit(**_SERIAL)
+@njit(**NJIT_SERIAL)
 def _vector_norm(x):
     total = 0.0
     for f in range(x.shape[0]):
@@ -87,7 +83,7 @@ def _vector_norm(x):
     return math.sqrt(total)
 
 
-@njit(inline="always", **_SERIAL)
+@njit(inline="always", **NJIT_SERIAL)
 def _unit_distance(x, x_norm, weights, j, weight_norm, kind):
     """Ranking distance from x to unit j, as :func:`_ranking_distance`.
 
@@ -114,7 +110,7 @@ def _unit_distance(x, x_norm, weights, j, weight_norm, kind):
     return total
 
 
-@njit(inline="always", **_SERIAL)
+@njit(inline="always", **NJIT_SERIAL)
 def _update_and_rank(weights, j, x, g, x_next, x_next_norm, kind):
     """Apply w_j <- w_j + g (x - w_j) in place and return the ranking distance from ``x_next``
     to the new w_j, with the new ||w_j|| (computed for the cosine distance only, else 0).
@@ -152,7 +148,7 @@ def _update_and_rank(weights, j, x, g, x_next, x_next_norm, kind):
     return total, 0.0
 
 
-@njit(**_SERIAL)
+@njit(**NJIT_SERIAL)
 def online_steps(
     weights, weight_norms, data, order, etas, sigmas, positions, n_cols, distance_kind, neighborhood_kind, coef
 ):
@@ -234,7 +230,7 @@ def online_steps(
     return n_updates
 
 
-@njit(**_PARALLEL)
+@njit(**NJIT_PARALLEL)
 def best_two(products, data, weights, data_norms, weight_norms, distance_kind, best, second, best_distance):
     """Fill the best and second-best unit of every row of ``data``, and the exact distance to the best.
 
@@ -268,7 +264,7 @@ def best_two(products, data, weights, data_norms, weight_norms, distance_kind, b
         best_distance[i] = _exact_distance(x, weights[first_unit], data_norms[i], weight_norms[first_unit], distance_kind)
 
 
-@njit(**_SERIAL)
+@njit(**NJIT_SERIAL)
 def sum_by_unit(data, units, sums, counts):
     """Add every row of ``data`` to ``sums[units[i]]`` and count it in ``counts[units[i]]``."""
     for i in range(data.shape[0]):
@@ -278,7 +274,7 @@ def sum_by_unit(data, units, sums, counts):
             sums[unit, f] += data[i, f]
 
 
-@njit(**_SERIAL)
+@njit(**NJIT_SERIAL)
 def neighborhood_matrix(positions, start, stop, sigma, neighborhood_kind):
     """Return h(|p_j - p_k|, sigma) for units j in [start, stop) and all units k."""
     n_units = positions.shape[0]
@@ -292,7 +288,7 @@ def neighborhood_matrix(positions, start, stop, sigma, neighborhood_kind):
     return result
 
 
-@njit(**_SERIAL)
+@njit(**NJIT_SERIAL)
 def mean_neighbor_distance(weights, weight_norms, offsets, neighbors, distance_kind):
     """Return, for every unit, the mean distance from its weights to its grid neighbours' weights."""
     n_units = weights.shape[0]
@@ -309,7 +305,7 @@ def mean_neighbor_distance(weights, weight_norms, offsets, neighbors, distance_k
     return result
 
 
-@njit(**_SERIAL)
+@njit(**NJIT_SERIAL)
 def all_distances(data, weights, data_norms, weight_norms, distance_kind, out):
     """Fill ``out[i, j]`` with the distance from ``data[i]`` to ``weights[j]``."""
     for i in range(data.shape[0]):

@@ -23,8 +23,6 @@ from assoc.som.som import SOM
 
 logger = logging.getLogger(__name__)
 
-_SERIAL = {**NJIT_SERIAL, "fastmath": set(NJIT_SERIAL["fastmath"])}
-
 # Rows of queries scored at once in nearest_items: a block of (rows x n_gallery) distances
 # holds about 2**22 values.
 CHUNK_VALUES = 1 << 22
@@ -52,7 +50,7 @@ class RecallMode(str, enum.Enum):
     WEIGHTED = "weighted"
 
 
-@njit(**_SERIAL)
+@njit(**NJIT_SERIAL)
 def _oja_pairs(links, activations_a, activations_b, eta, retention):
     """Apply the Oja-style link rule pair by pair, in order, to ``links`` in place.
 
