@@ -262,13 +262,13 @@ class LinkedSOMs:
             raise ConfigError(
                 f"x_a has {x_a.shape[0]} rows but x_b has {x_b.shape[0]}; row i of each must form pair i."
             )
+        n_pairs = x_a.shape[0]
+        if n_pairs == 0:
+            return self
         if self.update_maps:
             self.som_a.partial_fit(x_a)
             self.som_b.partial_fit(x_b)
         self._check_maps_fitted()
-        n_pairs = x_a.shape[0]
-        if n_pairs == 0:
-            return self
 
         if self.normalization is Normalization.OJA:
             activations_a = np.ascontiguousarray(self._activation(x_a, 0))

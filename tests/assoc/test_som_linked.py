@@ -175,6 +175,8 @@ def test_update_maps_trains_maps_with_links():
     assert linked.som_a.n_steps_ == 200
     assert linked.pairs_seen_ == 200
     assert linked.link_statistics()["total"] > 0
+    linked.partial_fit(np.zeros((0, 2)), np.zeros((0, 1)))
+    assert linked.pairs_seen_ == 200
 
 
 def test_state_dict_round_trip():
