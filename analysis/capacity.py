@@ -105,7 +105,14 @@ def critical_load(curve: CapacityCurve, threshold: float = 0.5) -> float:
     return float(low_load + position * (high_load - low_load))
 
 
-def plot(curves, ax=None, *, log_loads: bool = True, reference_load: float | None = HEBBIAN_CRITICAL_LOAD):
+def plot(
+    curves,
+    ax=None,
+    *,
+    log_loads: bool = True,
+    reference_load: float | None = HEBBIAN_CRITICAL_LOAD,
+    reference_label: str = "Hebbian limit",
+):
     """Draw capacity curves on one axis, with a dashed line at ``reference_load``.
 
     Parameters
@@ -117,6 +124,8 @@ def plot(curves, ax=None, *, log_loads: bool = True, reference_load: float | Non
         Logarithmic load axis, since dense and modern memories reach loads far above 1.
     reference_load : float or None, default 0.138
         Load of the vertical reference line; None draws no line.
+    reference_label : str, default "Hebbian limit"
+        Legend entry of the reference line, followed by its load.
 
     Returns
     -------
@@ -137,7 +146,7 @@ def plot(curves, ax=None, *, log_loads: bool = True, reference_load: float | Non
         artists.append(line)
     if reference_load is not None:
         artists.append(
-            ax.axvline(reference_load, color="0.4", linestyle="--", linewidth=1, label=f"load {reference_load:g}")
+            ax.axvline(reference_load, color="0.4", linestyle="--", linewidth=1, label=f"{reference_label} {reference_load:g}")
         )
 
     if log_loads:

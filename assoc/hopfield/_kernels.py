@@ -29,13 +29,15 @@ POLYNOMIAL = 0
 RECTIFIED_POLYNOMIAL = 1
 EXPONENTIAL = 2
 
+_TWO_SINH_ONE = 2.0 * np.sinh(1.0)
+
 
 # --- Modern Hopfield retrieval -------------------------------------------------------
 
 
 @njit(**NJIT_SERIAL)
 def _softmax_chunk(query, keys, values, start, stop, beta, accumulator, scores):
-    """Return (m, s) and fill a for rows start..stop-1, as described in softmax_partials.
+    """Return (m, s, invalid) and fill a for rows start..stop-1, as described in softmax_partials.
 
     scores : scratch buffer of _TILE_ROWS entries in the input dtype.
     """
@@ -44,6 +46,7 @@ def _softmax_chunk(query, keys, values, start, stop, beta, accumulator, scores):
     # Typed -inf, so that the exponentials below stay in the input's precision.
     running_max = np.full(1, -np.inf, dtype=scores.dtype)[0]
     running_sum = 0.0
+    invalid = False
     for k in range(n_value_features):
         accumulator[k] = 0.0
 
@@ -57,6 +60,10 @@ def _softmax_chunk(query, keys, values, start, stop, beta, accumulator, scores):
             row = keys[tile_start + r]
             for k in range(n_features):
                 dot += row[k] * query[k]
+            # A NaN or infinite key entry makes the dot product NaN or infinite (given a
+            # finite query), so this test certifies the keys at one comparison per row.
+            if not (-np.inf < dot < np.inf):
+                invalid = True
             scores[r] = beta * dot
         tile_max = scores[0]
         for r in range(1, n_rows):
@@ -79,11 +86,11 @@ def _softmax_chunk(query, keys, values, start, stop, beta, accumulator, scores):
             row = values[tile_start + r]
             for k in range(n_value_features):
                 accumulator[k] += weight * row[k]
-    return running_max, running_sum
+    return running_max, running_sum, invalid
 
 
 @njit(**NJIT_PARALLEL)
-def softmax_partials(queries, keys, values, beta, n_chunks, maxima, sums, accumulators):
+def softmax_partials(queries, keys, values, beta, n_chunks, maxima, sums, accumulators, invalid):
     """Accumulate softmax-weighted sums of ``values`` rows over chunks of the keys.
 
     For query q and chunk c the kernel stores m = max_i beta k_i.q, s = sum_i
@@ -93,6 +100,9 @@ def softmax_partials(queries, keys, values, beta, n_chunks, maxima, sums, accumu
     raises the running maximum, so no exponent is ever positive.
 
     maxima, sums : (n_queries, n_chunks); accumulators : (n_queries, n_chunks, n_value_features).
+    invalid : (n_queries, n_chunks) bool, set where a score was NaN or infinite, which
+    happens exactly when the chunk's keys hold a NaN or infinite entry (or a finite dot
+    product overflows). NaN or infinite values rows make the accumulators non-finite.
     """
     n_queries = queries.shape[0]
     n_keys = keys.shape[0]
@@ -103,11 +113,35 @@ def softmax_partials(queries, keys, values, beta, n_chunks, maxima, sums, accumu
         start = chunk * chunk_size
         stop = min(start + chunk_size, n_keys)
         scores = np.empty(_TILE_ROWS, dtype=queries.dtype)
-        running_max, running_sum = _softmax_chunk(
+        running_max, running_sum, chunk_invalid = _softmax_chunk(
             queries[query_index], keys, values, start, stop, beta, accumulators[query_index, chunk], scores
         )
         maxima[query_index, chunk] = running_max
         sums[query_index, chunk] = running_sum
+        invalid[query_index, chunk] = chunk_invalid
+
+
+@njit(**NJIT_SERIAL)
+def retrieve_serial(queries, keys, values, beta, out):
+    """out[q] = softmax(beta keys @ queries[q]) @ values on the calling thread, for small calls.
+
+    Returns False when a score or an output entry is NaN or infinite (see
+    softmax_partials). A parallel region costs microseconds to start even on one
+    thread, as much as the whole computation for a thousand short patterns.
+    """
+    scores = np.empty(_TILE_ROWS, dtype=queries.dtype)
+    finite = True
+    for q in range(queries.shape[0]):
+        row = out[q]
+        _, running_sum, invalid = _softmax_chunk(queries[q], keys, values, 0, keys.shape[0], beta, row, scores)
+        inverse = 1.0 / running_sum
+        for k in range(row.shape[0]):
+            row[k] *= inverse
+            if not (-np.inf < row[k] < np.inf):
+                finite = False
+        if invalid:
+            finite = False
+    return finite
 
 
 @njit(**NJIT_SERIAL)
@@ -204,11 +238,11 @@ def _interaction_difference(overlaps_without_unit, pattern_column, interaction, 
         for mu in range(n_patterns):
             if overlaps_without_unit[mu] > shift:
                 shift = overlaps_without_unit[mu]
-        shift += 1.0
+        # exp(a + xi) - exp(a - xi) = exp(a) * 2 sinh(xi), and 2 sinh(xi) = xi * 2 sinh(1)
+        # for xi = +-1, so one exponential per pattern suffices.
         for mu in range(n_patterns):
-            field = overlaps_without_unit[mu]
-            total += np.exp(field + pattern_column[mu] - shift) - np.exp(field - pattern_column[mu] - shift)
-        return total
+            total += np.exp(overlaps_without_unit[mu] - shift) * pattern_column[mu]
+        return total * _TWO_SINH_ONE
     for mu in range(n_patterns):
         plus = (overlaps_without_unit[mu] + pattern_column[mu]) * scale
         minus = (overlaps_without_unit[mu] - pattern_column[mu]) * scale

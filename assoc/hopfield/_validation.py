@@ -43,10 +43,37 @@ def float_dtype(*arrays: np.ndarray) -> np.dtype:
     return np.dtype(np.float64)
 
 
-def as_matrix(name: str, array, *, n_columns: int | None = None, column_name: str = "n_features") -> np.ndarray:
-    """Return ``array`` as a 2-d array after checking dtype, shape and finiteness.
+def all_finite(array: np.ndarray) -> bool:
+    """Return whether every entry is finite, in one pass without a temporary array.
 
-    ``n_columns``, when given, is the number of columns the array must have.
+    A finite sum proves that no entry is NaN or infinite; only a non-finite sum (which
+    finite entries can also produce, by overflow) needs the entry-by-entry check.
+    """
+    if array.dtype.kind != "f":
+        return True
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.sum(array)
+    return bool(np.isfinite(total)) or bool(np.all(np.isfinite(array)))
+
+
+def check_finite(name: str, array: np.ndarray) -> None:
+    """Raise ConfigError when ``array`` contains NaN or infinite entries."""
+    if not all_finite(array):
+        raise ConfigError(f"{name} contains NaN or infinite values; remove or replace them before the call.")
+
+
+def as_matrix(
+    name: str,
+    array,
+    *,
+    n_columns: int | None = None,
+    column_name: str = "n_features",
+    finite: bool = True,
+) -> np.ndarray:
+    """Return ``array`` as a 2-d array after checking dtype, shape and (if ``finite``) finiteness.
+
+    ``n_columns``, when given, is the number of columns the array must have. Callers
+    that pass ``finite=False`` must check finiteness themselves.
     """
     array = np.asarray(array)
     check_real_dtype(name, array)
@@ -62,8 +89,8 @@ def as_matrix(name: str, array, *, n_columns: int | None = None, column_name: st
             f"{name} has {array.shape[1]} columns but {n_columns} are expected ({column_name}); "
             "pass arrays whose rows live in the same space."
         )
-    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
-        raise ConfigError(f"{name} contains NaN or infinite values; remove or replace them before the call.")
+    if finite:
+        check_finite(name, array)
     return array
 
 

@@ -113,7 +113,7 @@ def dense_update(
 
     Notes
     -----
-    Krotov & Hopfield (2016), "Dense Associative Memory for Pattern Recognition", eq. (3);
+    Krotov & Hopfield (2016), "Dense Associative Memory for Pattern Recognition";
     Demircigil et al. (2017), "On a model of associative memory with huge storage capacity".
     """
     states, patterns, dtype, single = _prepare_bipolar(states, patterns)

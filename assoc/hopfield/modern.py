@@ -19,8 +19,16 @@ from numba import get_num_threads
 
 from assoc.errors import ConfigError
 from assoc.hopfield import _kernels
-from assoc.hopfield._parallel import threads_for
-from assoc.hopfield._validation import as_matrix, as_queries, check_beta, check_positive_int, float_dtype
+from assoc.hopfield._parallel import PARALLEL_MIN_WORK
+from assoc.hopfield._validation import (
+    all_finite,
+    as_matrix,
+    as_queries,
+    check_beta,
+    check_finite,
+    check_positive_int,
+    float_dtype,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +38,11 @@ logger = logging.getLogger(__name__)
 # on a 2-core AMD EPYC (Zen 5) with OpenBLAS 0.3.30.
 BLAS_MIN_QUERIES = 8
 
-# The BLAS path scores at most this many (query, pattern) pairs at once:
-# 2**24 entries are 64 MiB in float32 and 128 MiB in float64.
-_MAX_SCORE_BLOCK = 1 << 24
+# The BLAS path scores at most this many (query, pattern) pairs at once: 2**26 entries
+# are 256 MiB in float32 and 512 MiB in float64. Smaller blocks slow the second product
+# (a GEMM with a long inner dimension and few rows), for example 3x at 167 rows
+# against 512 rows for 1e5 patterns of 256 features with OpenBLAS 0.3.30.
+_MAX_SCORE_BLOCK = 1 << 26
 
 # The one-pass kernel splits the patterns of a query into chunks of at least this many
 # rows when there are fewer queries than threads.
@@ -40,15 +50,19 @@ _MIN_CHUNK_ROWS = 4096
 
 
 def _prepare(queries, keys, values, beta, query_name="queries"):
-    """Validate and convert the arguments of a retrieval call once."""
+    """Validate and convert the arguments of a retrieval call once.
+
+    Finiteness of ``keys`` and ``values`` is not checked here: the caller checks it,
+    either directly or from the kernel's result (see :func:`_retrieve_step`).
+    """
     beta = check_beta(beta)
-    keys = as_matrix("keys" if values is not None else "patterns", keys)
+    keys = as_matrix("keys" if values is not None else "patterns", keys, finite=False)
     n_features = keys.shape[1]
     queries, single = as_queries(query_name, queries, n_features)
     if values is None:
         values = keys
     else:
-        values = as_matrix("values", values)
+        values = as_matrix("values", values, finite=False)
         if values.shape[0] != keys.shape[0]:
             raise ConfigError(
                 f"values has {values.shape[0]} rows but keys has {keys.shape[0]}; "
@@ -62,26 +76,48 @@ def _prepare(queries, keys, values, beta, query_name="queries"):
     return queries, keys, values, beta, single
 
 
+def _check_stored(keys, values):
+    """Raise ConfigError when the stored keys or values contain NaN or infinite entries."""
+    if values is keys:
+        check_finite("patterns", keys)
+    else:
+        check_finite("keys", keys)
+        check_finite("values", values)
+
+
 def _retrieve_one_pass(queries, keys, values, beta):
     n_queries = queries.shape[0]
-    n_threads = get_num_threads()
+    typed_beta = queries.dtype.type(beta)
+    out = np.empty((n_queries, values.shape[1]), dtype=queries.dtype)
+
+    # The kernels read every stored entry: a flagged score or a non-finite result is
+    # the only way a NaN or infinite entry can show, so the full check runs only then.
+    work = n_queries * keys.shape[0] * (keys.shape[1] + values.shape[1])
+    if work < PARALLEL_MIN_WORK:
+        if not _kernels.retrieve_serial(queries, keys, values, typed_beta, out):
+            _check_stored(keys, values)
+        return out
+
     n_chunks = 1
-    if n_queries < n_threads:
-        n_chunks = max(1, min(n_threads // n_queries, keys.shape[0] // _MIN_CHUNK_ROWS))
+    if n_queries < get_num_threads():
+        n_chunks = max(1, min(get_num_threads() // n_queries, keys.shape[0] // _MIN_CHUNK_ROWS))
     maxima = np.empty((n_queries, n_chunks), dtype=queries.dtype)
     sums = np.empty((n_queries, n_chunks), dtype=np.float64)
     accumulators = np.empty((n_queries, n_chunks, values.shape[1]), dtype=queries.dtype)
-    typed_beta = queries.dtype.type(beta)
-    _kernels.softmax_partials(queries, keys, values, typed_beta, n_chunks, maxima, sums, accumulators)
-    out = np.empty((n_queries, values.shape[1]), dtype=queries.dtype)
+    invalid = np.empty((n_queries, n_chunks), dtype=np.bool_)
+    _kernels.softmax_partials(queries, keys, values, typed_beta, n_chunks, maxima, sums, accumulators, invalid)
     _kernels.merge_softmax_partials(maxima, sums, accumulators, out)
+    if invalid.any() or not all_finite(out):
+        _check_stored(keys, values)
     return out
 
 
 def _retrieve_blas(queries, keys, values, beta):
     n_queries, n_keys = queries.shape[0], keys.shape[0]
     out = np.empty((n_queries, values.shape[1]), dtype=queries.dtype)
-    block = max(1, min(n_queries, _MAX_SCORE_BLOCK // n_keys))
+    max_rows = max(1, _MAX_SCORE_BLOCK // n_keys)
+    n_blocks = -(-n_queries // max_rows)
+    block = -(-n_queries // n_blocks)  # equal blocks, so that none is a thin remainder
     scores = np.empty((block, n_keys), dtype=queries.dtype)
     for start in range(0, n_queries, block):
         stop = min(start + block, n_queries)
@@ -99,12 +135,12 @@ def _retrieve_blas(queries, keys, values, beta):
 
 
 def _retrieve_step(queries, keys, values, beta):
-    """One step for validated, contiguous arrays of one dtype."""
+    """One step for validated, contiguous arrays of one dtype; also checks the stored arrays."""
     if queries.shape[0] >= BLAS_MIN_QUERIES:
+        # A pass over the stored arrays costs little next to the two matrix products.
+        _check_stored(keys, values)
         return _retrieve_blas(queries, keys, values, beta)
-    work = queries.shape[0] * keys.shape[0] * (keys.shape[1] + values.shape[1])
-    with threads_for(work):
-        return _retrieve_one_pass(queries, keys, values, beta)
+    return _retrieve_one_pass(queries, keys, values, beta)
 
 
 def attention_weights(queries, patterns, beta: float) -> np.ndarray:
@@ -124,6 +160,7 @@ def attention_weights(queries, patterns, beta: float) -> np.ndarray:
         Rows sum to 1. float32 when every input is float32, else float64.
     """
     queries, patterns, _, beta, single = _prepare(queries, patterns, None, beta)
+    check_finite("patterns", patterns)
     n_queries, n_patterns = queries.shape[0], patterns.shape[0]
     weights = np.empty((n_queries, n_patterns), dtype=queries.dtype)
     np.matmul(queries, patterns.T, out=weights)
@@ -173,13 +210,21 @@ def retrieve(
 
     Notes
     -----
-    Ramsauer et al. (2020), "Hopfield Networks is All You Need", eq. (3) for the update.
-    A step never raises the energy of :func:`modern_energy`.
+    Ramsauer et al. (2020), "Hopfield Networks is All You Need": the update rule of
+    their continuous modern Hopfield network. A step never raises the energy of
+    :func:`modern_energy`.
     """
     queries, patterns, _, beta, single = _prepare(queries, patterns, None, beta)
     max_steps = check_positive_int("max_steps", max_steps)
     if tol is not None and not (isinstance(tol, numbers.Real) and np.isfinite(tol) and tol >= 0):
         raise ConfigError(f"tol must be a finite number >= 0 or None; got {tol!r}.")
+
+    if max_steps == 1:
+        states = _retrieve_step(queries, patterns, patterns, beta)
+        n_steps = np.ones(queries.shape[0], dtype=np.int64)
+        if single:
+            states = states[0]
+        return (states, n_steps) if return_steps else states
 
     states = queries.copy()
     n_steps = np.zeros(queries.shape[0], dtype=np.int64)
@@ -248,9 +293,10 @@ def modern_energy(states, patterns, beta: float) -> np.ndarray:
 
     Notes
     -----
-    Ramsauer et al. (2020), eq. (2).
+    The energy of Ramsauer et al. (2020), "Hopfield Networks is All You Need".
     """
     states, patterns, _, beta, single = _prepare(states, patterns, None, beta, query_name="states")
+    check_finite("patterns", patterns)
     half_max_squared_norm = 0.5 * float(np.max(np.einsum("ij,ij->i", patterns, patterns, dtype=np.float64)))
     out = np.empty(states.shape[0], dtype=states.dtype)
     _kernels.modern_energy(states, patterns, beta, half_max_squared_norm, out)
