@@ -30,8 +30,8 @@ def test_decoder_shapes_and_range(batch_size):
     assert image.shape == (batch_size, 1, 28, 28)
     assert audio.shape == (batch_size, 1, 112, 112)
     for output in (image, audio):
-        assert float(output.min()) >= 0.0
-        assert float(output.max()) <= 1.0
+        assert float(output.detach().min()) >= 0.0
+        assert float(output.detach().max()) <= 1.0
 
 
 def test_tokenizer_rejects_wrong_depth():
