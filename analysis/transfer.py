@@ -3,9 +3,9 @@
 A probe is a multinomial logistic regression (scikit-learn, L2 penalty, lbfgs) fitted
 on one set of codes and scored on another. The cross-modal functions first centre each
 modality's codes on that modality's mean training code and scale every code to unit
-length (both on by default). Centring removes the modality gap: contrastive training
+length (both on by default). Centring removes the modality gap. Contrastive training
 aligns the directions of paired codes but leaves a constant offset between the two
-modalities' codes free, and that offset alone moves every code of one modality across
+modalities' codes free. That offset alone can move every code of one modality across
 the decision boundaries of a probe fitted on the other. Unit length matches the cosine
 geometry that InfoNCE trains. Neither step uses labels, and neither mixes the
 coordinates, so codes that lie in different subspaces stay there.
@@ -105,8 +105,8 @@ def cross_modal_transfer(
 
     The training codes are pairs (row i of ``train_visual`` and of ``train_audio`` share
     ``train_labels[i]``), and likewise for the test codes. Transfer is high only when
-    the two modalities' codes of one class lie in the same region of the space: for the
-    rotation model that holds for de-rotated codes R_mᵀ z_m, and fails for rotated codes
+    the two modalities' codes of one class lie in the same region of the space. For the
+    rotation model that holds for de-rotated codes R_mᵀ z_m. It fails for rotated codes
     z_m when R_v W and R_a W map into different subspaces.
 
     Parameters

@@ -13,7 +13,7 @@ from models.rotation import RotationInit, RotationMap
 
 
 class Variant(str, Enum):
-    """Which model the trainer builds.
+    """Model that the trainer builds.
 
     ``rotation``: shared W with learned rotations R_v, R_a (the model).
     ``no_rotation``: shared W with R_v = R_a = I (ablation).

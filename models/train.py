@@ -146,7 +146,7 @@ def train(
     if out_path is not None:
         out_path.mkdir(parents=True, exist_ok=True)
     if resume and out_path is None:
-        raise ConfigError("resume=True needs out_dir, the directory that holds the checkpoints.")
+        raise ConfigError("resume=True requires out_dir, the directory that contains the checkpoints.")
 
     model = build_model(config).to(device)
     optimizer = make_optimizer(model, config)

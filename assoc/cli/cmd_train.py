@@ -41,7 +41,7 @@ def register(subparsers) -> None:
         metavar="KEY=VALUE",
         help="override any config key, e.g. --set k=128 --set rotation_map=cayley (repeatable)",
     )
-    rotation.add_argument("--no-resume", action="store_true", help="start afresh even if --out holds checkpoints")
+    rotation.add_argument("--no-resume", action="store_true", help="start a new run even if --out contains checkpoints")
     rotation.set_defaults(func=run)
 
 
