@@ -299,29 +299,28 @@ def online_steps(
 
 
 @njit(**NJIT_PARALLEL)
-def best_two(products, data, weights, data_norms, weight_norms, distance_kind, best, second, best_distance):
+def best_two(scores, data, weights, data_norms, weight_norms, distance_kind, best, second, best_distance):
     """Fill the best and second-best unit of every row of ``data``, and the exact distance to the best.
 
-    For the Euclidean and cosine distances ``products`` must hold ``data @ weights.T``:
-    Euclidean ranks units by ||w||^2 - 2 x.w (||x||^2 is the same for every unit), cosine by
-    -x.w / ||w||. The distance to the best unit is then recomputed from the vectors, so
-    cancellation in the expanded form never reaches the reported distance. The other
-    distances ignore ``products`` and compare the vectors directly. Ties go to the lower
-    unit index. Rows are independent, so each thread writes only its own rows.
+    For the Euclidean and cosine distances ``scores`` must hold the dot products
+    ``data @ weights.T``: Euclidean ranks units by ||w||^2 - 2 x.w (||x||^2 is the same for
+    every unit), cosine by -x.w / ||w||, and the distance to the best unit is recomputed
+    from the vectors, so cancellation in the expanded form never reaches the reported
+    distance. For the other distances ``scores`` must hold the distances themselves
+    (:func:`all_distances`). Ties go to the lower unit index. Rows are independent, so each
+    thread writes only its own rows.
     """
     n_units = weights.shape[0]
-    use_products = distance_kind == DISTANCE_EUCLIDEAN or distance_kind == DISTANCE_COSINE
     for i in prange(data.shape[0]):
-        x = data[i]
         first_unit, second_unit = 0, 0
         first_value, second_value = np.inf, np.inf
         for j in range(n_units):
-            if not use_products:
-                value = _ranking_distance(x, weights[j], data_norms[i], weight_norms[j], distance_kind)
-            elif distance_kind == DISTANCE_EUCLIDEAN:
-                value = weight_norms[j] * weight_norms[j] - 2.0 * products[i, j]
+            if distance_kind == DISTANCE_EUCLIDEAN:
+                value = weight_norms[j] * weight_norms[j] - 2.0 * scores[i, j]
+            elif distance_kind == DISTANCE_COSINE:
+                value = -scores[i, j] / max(weight_norms[j], NORM_FLOOR)
             else:
-                value = -products[i, j] / max(weight_norms[j], NORM_FLOOR)
+                value = scores[i, j]
             if value < first_value:
                 second_value, second_unit = first_value, first_unit
                 first_value, first_unit = value, j
@@ -329,7 +328,12 @@ def best_two(products, data, weights, data_norms, weight_norms, distance_kind, b
                 second_value, second_unit = value, j
         best[i] = first_unit
         second[i] = second_unit if n_units > 1 else first_unit
-        best_distance[i] = _exact_distance(x, weights[first_unit], data_norms[i], weight_norms[first_unit], distance_kind)
+        if distance_kind == DISTANCE_EUCLIDEAN or distance_kind == DISTANCE_COSINE:
+            best_distance[i] = _exact_distance(
+                data[i], weights[first_unit], data_norms[i], weight_norms[first_unit], distance_kind
+            )
+        else:
+            best_distance[i] = first_value
 
 
 @njit(**NJIT_SERIAL)
@@ -375,7 +379,25 @@ def mean_neighbor_distance(weights, weight_norms, offsets, neighbors, distance_k
 
 @njit(**NJIT_SERIAL)
 def all_distances(data, weights, data_norms, weight_norms, distance_kind, out):
-    """Fill ``out[i, j]`` with the distance from ``data[i]`` to ``weights[j]``."""
+    """Fill ``out[i, j]`` with the distance from ``data[i]`` to ``weights[j]``.
+
+    One unit loop per distance, as in :func:`online_steps`, so the inner loops vectorize.
+    Serial, because a second parallel kernel would add seconds of compilation to every
+    cold start for a path (transform, and metrics under the Manhattan and Chebyshev
+    distances) that is rarely the bottleneck.
+    """
+    n_units = weights.shape[0]
     for i in range(data.shape[0]):
-        for j in range(weights.shape[0]):
-            out[i, j] = _exact_distance(data[i], weights[j], data_norms[i], weight_norms[j], distance_kind)
+        x = data[i]
+        if distance_kind == DISTANCE_EUCLIDEAN:
+            for j in range(n_units):
+                out[i, j] = math.sqrt(_distance_euclidean(x, weights, j))
+        elif distance_kind == DISTANCE_COSINE:
+            for j in range(n_units):
+                out[i, j] = _distance_cosine(x, data_norms[i], weights, j, weight_norms[j])
+        elif distance_kind == DISTANCE_MANHATTAN:
+            for j in range(n_units):
+                out[i, j] = _distance_manhattan(x, weights, j)
+        else:
+            for j in range(n_units):
+                out[i, j] = _distance_chebyshev(x, weights, j)

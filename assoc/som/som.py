@@ -445,7 +445,6 @@ class SOM:
         kind = _DISTANCE_KIND[self.distance]
         weights, weight_norms = self._weights64()
         use_products = self.distance in (Distance.EUCLIDEAN, Distance.COSINE)
-        no_products = np.zeros((0, 0))
         chunk = self._chunk_rows()
         for start in range(0, X.shape[0], chunk):
             rows = slice(start, min(start + chunk, X.shape[0]))
@@ -455,8 +454,12 @@ class SOM:
             best = np.empty(n_rows, dtype=np.int64)
             second = np.empty(n_rows, dtype=np.int64)
             best_distance = np.empty(n_rows, dtype=np.float64)
-            products = data @ weights.T if use_products else no_products
-            _kernels.best_two(products, data, weights, data_norms, weight_norms, kind, best, second, best_distance)
+            if use_products:
+                scores = data @ weights.T
+            else:
+                scores = np.empty((n_rows, self.n_units))
+                _kernels.all_distances(data, weights, data_norms, weight_norms, kind, scores)
+            _kernels.best_two(scores, data, weights, data_norms, weight_norms, kind, best, second, best_distance)
             yield rows, best, second, best_distance
 
     def bmu(self, X) -> np.ndarray:
