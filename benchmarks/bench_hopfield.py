@@ -8,9 +8,10 @@ Usage, from the repository root:
 One retrieval step softmax(beta Q X^T) X in float32 is timed for each size, counted as
 4 N d batch floating-point operations (two matrix products; the exponentials are not
 counted), and reported in GFLOP/s beside the machine's float32 GEMM rate measured in the
-same run. Every figure is the best of several repeats. The script prints Markdown tables,
-the BLAS library that NumPy loaded, and the load average (``uptime``) before and after,
-because other processes may share the CPU.
+same run. Every figure is the best of several repeats, and the three implementations
+are called in turn, so that a burst of load from other processes hits all of them. The
+script prints Markdown tables, the BLAS library that NumPy loaded, and the load average
+(``uptime``) before and after, because other processes may share the CPU.
 
 OPENBLAS_CORETYPE, when set, pins OpenBLAS to older kernels; unset it (and
 OPENBLAS_L2_SIZE) for this command alone to measure what NumPy would do by default.
@@ -19,11 +20,18 @@ OPENBLAS_L2_SIZE) for this command alone to measure what NumPy would do by defau
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import subprocess
 import time
 
+import numba
 import numpy as np
+
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:  # the BLAS thread count then stays at OpenBLAS's default
+    threadpool_limits = None
 
 from assoc.hopfield import ClassicalMemory, DenseMemory, ModernMemory, capacity_sweep, retrieve
 
@@ -36,14 +44,27 @@ def uptime() -> str:
 
 def best_seconds(function, min_repeats: int, min_total: float = 0.3, max_repeats: int = 50) -> float:
     """Best time over at least ``min_repeats`` calls, repeating until ``min_total`` seconds pass."""
-    function()  # warm-up: compilation, page faults, thread start-up
-    times = []
+    return best_seconds_interleaved([function], min_repeats, min_total, max_repeats)[0]
+
+
+def best_seconds_interleaved(functions, min_repeats: int, min_total: float = 0.5, max_repeats: int = 200) -> list[float]:
+    """Best time of each function, calling them in turn so that all see the same load.
+
+    Rounds continue until each function ran ``min_repeats`` times and ``min_total``
+    seconds passed, or ``max_repeats`` rounds ran.
+    """
+    for function in functions:
+        function()  # warm-up: compilation, page faults, thread start-up
+    best = [float("inf")] * len(functions)
     started = time.perf_counter()
-    while len(times) < min_repeats or (time.perf_counter() - started < min_total and len(times) < max_repeats):
-        begin = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - begin)
-    return min(times)
+    rounds = 0
+    while rounds < min_repeats or (time.perf_counter() - started < min_total and rounds < max_repeats):
+        for index, function in enumerate(functions):
+            begin = time.perf_counter()
+            function()
+            best[index] = min(best[index], time.perf_counter() - begin)
+        rounds += 1
+    return best
 
 
 def gemm_peak(size: int, repeats: int) -> float:
@@ -63,12 +84,12 @@ def numpy_retrieve(queries, patterns, beta):
     return scores @ patterns
 
 
-def make_torch_retrieve():
+def make_torch_retrieve(n_threads: int):
     try:
         import torch
     except ImportError:
         return None, "torch not installed"
-    torch.set_num_threads(2)
+    torch.set_num_threads(n_threads)
 
     def torch_retrieve(queries, patterns, beta):
         with torch.inference_mode():
@@ -104,17 +125,20 @@ def bench_retrieval(sizes, dims, batches, repeats, torch_retrieve):
                 queries = rng.standard_normal((batch, d), dtype=np.float32)
                 flops = 4.0 * n_patterns * d * batch
 
-                # Same answer from all three before timing.
+                # Check that the implementations agree before timing them.
                 ours = retrieve(queries, patterns, beta)
                 reference = numpy_retrieve(queries, patterns, beta)
                 np.testing.assert_allclose(ours, reference, atol=1e-4)
 
-                ours_s = best_seconds(lambda: retrieve(queries, patterns, beta), repeats)
-                numpy_s = best_seconds(lambda: numpy_retrieve(queries, patterns, beta), repeats)
-                torch_cell = "n/a"
+                functions = [
+                    lambda: retrieve(queries, patterns, beta),
+                    lambda: numpy_retrieve(queries, patterns, beta),
+                ]
                 if torch_retrieve is not None:
-                    torch_s = best_seconds(lambda: torch_retrieve(queries, patterns, beta), repeats)
-                    torch_cell = f"{flops / torch_s / 1e9:.1f}"
+                    functions.append(lambda: torch_retrieve(queries, patterns, beta))
+                seconds = best_seconds_interleaved(functions, repeats)
+                ours_s, numpy_s = seconds[0], seconds[1]
+                torch_cell = "n/a" if torch_retrieve is None else f"{flops / seconds[2] / 1e9:.1f}"
                 print(
                     f"| {n_patterns:.0e} | {d} | {batch} | {flops / ours_s / 1e9:.1f} | {flops / numpy_s / 1e9:.1f} "
                     f"| {torch_cell} | {numpy_s / ours_s:.2f} | {ours_s * 1e3:.3f} |",
@@ -168,17 +192,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (about 30 s)")
     parser.add_argument("--plot", metavar="PNG", help="also save the capacity curves at 10%% corruption to this file")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count(),
+        help="threads for OpenBLAS, Numba and torch (default: all cores); 1 gives steadier figures on a shared machine",
+    )
     args = parser.parse_args()
+    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    blas_limit = threadpool_limits(args.threads) if threadpool_limits is not None else None
 
     if args.quick:
         sizes, repeats, gemm_size, sweep_features = (1_000, 10_000), 2, 2048, 100
     else:
         sizes, repeats, gemm_size, sweep_features = (1_000, 10_000, 100_000), 3, 4096, 200
-    torch_retrieve, torch_description = make_torch_retrieve()
+    torch_retrieve, torch_description = make_torch_retrieve(args.threads)
 
     print(f"load before: {uptime()}")
     print(f"machine: {platform.processor() or platform.machine()}, {platform.platform()}")
-    print(f"NumPy {np.__version__}, BLAS: {blas_description()}; {torch_description}")
+    print(f"NumPy {np.__version__}, BLAS: {blas_description()}; {torch_description}; Numba {numba.get_num_threads()} threads")
     print(f"float32 GEMM ({gemm_size}^3): {gemm_peak(gemm_size, repeats):.1f} GFLOP/s\n")
 
     bench_retrieval(sizes, (64, 256), (1, 32, 1024), repeats, torch_retrieve)
@@ -186,6 +218,8 @@ def main() -> None:
     if args.plot:
         save_plot(args.plot, loads, corruptions, grids, corruption=corruptions[2])
     print(f"\nload after: {uptime()}")
+    if blas_limit is not None:
+        blas_limit.restore_original_limits()
 
 
 if __name__ == "__main__":

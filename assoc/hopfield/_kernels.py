@@ -1,8 +1,9 @@
 """Numba kernels for the Hopfield modules.
 
-The kernels trust their callers: arrays arrive C-contiguous, finite, of matching
-shapes and dtypes, and outputs arrive allocated. Retrieval and update kernels split
-work over queries (or over query-and-chunk pairs) with ``prange``; each iteration
+The kernels trust their callers: arrays arrive C-contiguous, of matching shapes and
+dtypes, and outputs arrive allocated. Queries arrive finite; stored patterns may not,
+and the retrieval kernels report what they find. Retrieval and update kernels split
+work over queries (or over query-and-chunk pairs) with ``prange``. Each iteration
 writes only its own rows of the outputs, so no two threads write the same memory.
 Energies, storage rules and the row helpers of the BLAS path run serially: they are
 cheap next to the updates, and serial kernels compile faster.
@@ -29,7 +30,8 @@ POLYNOMIAL = 0
 RECTIFIED_POLYNOMIAL = 1
 EXPONENTIAL = 2
 
-_TWO_SINH_ONE = 2.0 * np.sinh(1.0)
+_EXP_ONE = np.exp(1.0)
+_EXP_MINUS_ONE = np.exp(-1.0)
 
 
 # --- Modern Hopfield retrieval -------------------------------------------------------
@@ -223,33 +225,46 @@ def modern_energy(states, patterns, beta, half_max_squared_norm, out):
 
 
 @njit(**NJIT_SERIAL)
-def _interaction_difference(overlaps_without_unit, pattern_column, interaction, degree, scale):
-    """Return sum_mu F(a_mu + xi_mu) - F(a_mu - xi_mu), times a positive factor.
+def _polynomial_difference(overlaps_without_unit, pattern_column, rectified, degree, scale):
+    """Return sum_mu F(a_mu + xi_mu) - F(a_mu - xi_mu) for F(x) = x^n or max(x, 0)^n, times scale^n.
 
-    The sign of the result decides the unit's new state. Polynomials are evaluated at
-    scale * x, with scale a power of two near 1 / n_features: F(c x) = c^n F(x) for c > 0
-    keeps the sign, and a power of two keeps integer-valued sums exact, so ties stay
-    exact zeros. The exponential is shifted by its largest exponent. Neither overflows.
+    The sign of the result decides the unit's new state. Arguments are multiplied by
+    scale, a power of two near 1 / n_features: F(c x) = c^n F(x) for c > 0 keeps the
+    sign, the terms cannot overflow, and integer-valued sums stay exact, so ties stay
+    exact zeros.
     """
-    n_patterns = overlaps_without_unit.shape[0]
     total = 0.0
-    if interaction == EXPONENTIAL:
-        shift = -np.inf
-        for mu in range(n_patterns):
-            if overlaps_without_unit[mu] > shift:
-                shift = overlaps_without_unit[mu]
-        # exp(a + xi) - exp(a - xi) = exp(a) * 2 sinh(xi), and 2 sinh(xi) = xi * 2 sinh(1)
-        # for xi = +-1, so one exponential per pattern suffices.
-        for mu in range(n_patterns):
-            total += np.exp(overlaps_without_unit[mu] - shift) * pattern_column[mu]
-        return total * _TWO_SINH_ONE
-    for mu in range(n_patterns):
+    for mu in range(overlaps_without_unit.shape[0]):
         plus = (overlaps_without_unit[mu] + pattern_column[mu]) * scale
         minus = (overlaps_without_unit[mu] - pattern_column[mu]) * scale
-        if interaction == RECTIFIED_POLYNOMIAL:
+        if rectified:
             plus = max(plus, 0.0)
             minus = max(minus, 0.0)
         total += plus**degree - minus**degree
+    return total
+
+
+@njit(**NJIT_SERIAL)
+def _exponential_weights(overlaps, out):
+    """Set out[mu] = exp(a_mu - max(a) - 1) for the full overlaps a_mu = xi_mu . sigma."""
+    shift = overlaps.max() + 1.0
+    for mu in range(overlaps.shape[0]):
+        out[mu] = np.exp(overlaps[mu] - shift)
+
+
+@njit(**NJIT_SERIAL)
+def _exponential_difference(exponential_weights, pattern_column, unit_state):
+    """Return sum_mu exp(a_mu + xi_mu) - exp(a_mu - xi_mu), times a positive factor.
+
+    Here a_mu = xi_mu . sigma - xi_mu_i sigma_i excludes unit i. For xi = +-1,
+    exp(a + xi) - exp(a - xi) = 2 sinh(1) xi exp(a), and exp(a_mu) is the full-overlap
+    weight from _exponential_weights times exp(-xi_mu_i sigma_i), so no exponential is
+    evaluated per unit and none can overflow.
+    """
+    total = 0.0
+    for mu in range(exponential_weights.shape[0]):
+        xi = pattern_column[mu]
+        total += exponential_weights[mu] * xi * (_EXP_MINUS_ONE if xi * unit_state > 0 else _EXP_ONE)
     return total
 
 
@@ -258,15 +273,17 @@ def dense_synchronous(states, patterns_transposed, interaction, degree, scale, m
     """Update every unit of each state at once, up to ``max_steps`` times or until no unit changes.
 
     patterns_transposed : (n_features, n_patterns), so that a unit's pattern column is contiguous.
-    scale : power of two by which polynomial arguments are multiplied (see _interaction_difference).
+    scale : power of two by which polynomial arguments are multiplied (see _polynomial_difference).
     """
     n_states, n_features = states.shape
     n_patterns = patterns_transposed.shape[1]
+    rectified = interaction == RECTIFIED_POLYNOMIAL
     for q in prange(n_states):
         state = out[q]
         state[:] = states[q]
         overlaps = np.empty(n_patterns)
         without_unit = np.empty(n_patterns)
+        exponential_weights = np.empty(n_patterns)
         new_state = np.empty(n_features)
         steps = 0
         for _ in range(max_steps):
@@ -275,12 +292,17 @@ def dense_synchronous(states, patterns_transposed, interaction, degree, scale, m
             for i in range(n_features):
                 for mu in range(n_patterns):
                     overlaps[mu] += patterns_transposed[i, mu] * state[i]
+            if interaction == EXPONENTIAL:
+                _exponential_weights(overlaps, exponential_weights)
             changed = False
             for i in range(n_features):
                 column = patterns_transposed[i]
-                for mu in range(n_patterns):
-                    without_unit[mu] = overlaps[mu] - column[mu] * state[i]
-                difference = _interaction_difference(without_unit, column, interaction, degree, scale)
+                if interaction == EXPONENTIAL:
+                    difference = _exponential_difference(exponential_weights, column, state[i])
+                else:
+                    for mu in range(n_patterns):
+                        without_unit[mu] = overlaps[mu] - column[mu] * state[i]
+                    difference = _polynomial_difference(without_unit, column, rectified, degree, scale)
                 # A tie (difference 0) keeps the unit's current state.
                 new_state[i] = state[i] if difference == 0.0 else np.sign(difference)
                 if new_state[i] != state[i]:
@@ -300,26 +322,35 @@ def dense_asynchronous(states, patterns_transposed, interaction, degree, scale, 
     """
     n_states, n_features = states.shape
     n_patterns = patterns_transposed.shape[1]
+    rectified = interaction == RECTIFIED_POLYNOMIAL
     for q in prange(n_states):
         state = out[q]
         state[:] = states[q]
         overlaps = np.zeros(n_patterns)
         without_unit = np.empty(n_patterns)
+        exponential_weights = np.empty(n_patterns)
         for i in range(n_features):
             for mu in range(n_patterns):
                 overlaps[mu] += patterns_transposed[i, mu] * state[i]
+        if interaction == EXPONENTIAL:
+            _exponential_weights(overlaps, exponential_weights)
         steps = 0
         for sweep in range(orders.shape[0]):
             changed = False
             for i in orders[sweep]:
                 column = patterns_transposed[i]
-                for mu in range(n_patterns):
-                    without_unit[mu] = overlaps[mu] - column[mu] * state[i]
-                difference = _interaction_difference(without_unit, column, interaction, degree, scale)
+                if interaction == EXPONENTIAL:
+                    difference = _exponential_difference(exponential_weights, column, state[i])
+                else:
+                    for mu in range(n_patterns):
+                        without_unit[mu] = overlaps[mu] - column[mu] * state[i]
+                    difference = _polynomial_difference(without_unit, column, rectified, degree, scale)
                 if difference != 0.0 and np.sign(difference) != state[i]:
                     state[i] = -state[i]
                     for mu in range(n_patterns):
                         overlaps[mu] += 2.0 * column[mu] * state[i]
+                    if interaction == EXPONENTIAL:
+                        _exponential_weights(overlaps, exponential_weights)
                     changed = True
             if not changed:
                 break

@@ -1,7 +1,7 @@
 """Input checks shared by the Hopfield modules.
 
 Every check raises :class:`assoc.errors.ConfigError` with a message that names the
-argument, shows the bad value and says how to fix it.
+argument, the bad value and the fix.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def float_dtype(*arrays: np.ndarray) -> np.dtype:
 def all_finite(array: np.ndarray) -> bool:
     """Return whether every entry is finite, in one pass without a temporary array.
 
-    A finite sum proves that no entry is NaN or infinite; only a non-finite sum (which
-    finite entries can also produce, by overflow) needs the entry-by-entry check.
+    A finite sum proves that no entry is NaN or infinite. Only a non-finite sum needs
+    the entry-by-entry check, because finite entries can also overflow the sum.
     """
     if array.dtype.kind != "f":
         return True

@@ -62,8 +62,8 @@ def pseudo_inverse_weights(patterns) -> np.ndarray:
     Xi is ``patterns`` (patterns as rows) and ^+ the Moore-Penrose pseudo-inverse, so W
     projects onto the span of the patterns and stores correlated patterns as well as
     uncorrelated ones. Removing the diagonal turns the field of unit i at pattern xi into
-    (1 - P_ii) xi_i, so every pattern stays a fixed point while each diagonal entry P_ii of
-    the projection is below 1 (their mean is n_patterns / n_features).
+    (1 - P_ii) xi_i. Every pattern therefore stays a fixed point while each diagonal entry
+    P_ii of the projection is below 1; their mean is n_patterns / n_features.
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """Modern (continuous) Hopfield retrieval, after Ramsauer et al. (2020).
 
 Stored patterns are the rows of ``patterns``, shape (n_patterns, n_features); the
-paper's matrix X holds them as columns, so its X^T xi is ``patterns @ xi`` here. One
+paper's matrix X has them as columns, so its X^T xi is ``patterns @ xi`` here. One
 retrieval step maps a state xi to
 
     xi_new = X softmax(beta X^T xi)   ==   softmax(beta * patterns @ xi) @ patterns
@@ -32,11 +32,13 @@ from assoc.hopfield._validation import (
 
 logger = logging.getLogger(__name__)
 
-# Batches of at least this many queries go through the BLAS path (score matrix by GEMM,
-# softmax in a Numba kernel, weighted sum by GEMM); smaller batches use the one-pass
-# kernel, which reads the patterns once per query. Measured by benchmarks/bench_hopfield.py
-# on a 2-core AMD EPYC (Zen 5) with OpenBLAS 0.3.30.
-BLAS_MIN_QUERIES = 8
+# Batches of at least this many queries go through the BLAS path: a GEMM for the scores,
+# the softmax, and a GEMM for the weighted sum. A single query uses the one-pass kernel,
+# which reads the patterns once and splits them over the threads.
+# NOTE: on one core the one-pass kernel was 1.2x faster than the BLAS path for 1e5
+# patterns of 256 features but up to 2.3x slower for 64 features (2-core AMD EPYC,
+# OpenBLAS 0.3.30, loaded by other processes). For 2 to 4 queries BLAS led or tied.
+BLAS_MIN_QUERIES = 2
 
 # The BLAS path scores at most this many (query, pattern) pairs at once: 2**26 entries
 # are 256 MiB in float32 and 512 MiB in float64. Smaller blocks slow the second product
@@ -135,7 +137,7 @@ def _retrieve_blas(queries, keys, values, beta):
 
 
 def _retrieve_step(queries, keys, values, beta):
-    """One step for validated, contiguous arrays of one dtype; also checks the stored arrays."""
+    """Run one retrieval step on validated, contiguous arrays of one dtype, checking the stored arrays."""
     if queries.shape[0] >= BLAS_MIN_QUERIES:
         # A pass over the stored arrays costs little next to the two matrix products.
         _check_stored(keys, values)

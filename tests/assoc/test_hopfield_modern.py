@@ -66,7 +66,7 @@ def test_beta_zero_global_average_fixed_point():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n_queries", [1, 3, 40])  # one-pass kernel, split and BLAS path
+@pytest.mark.parametrize("n_queries", [1, 3, 40])  # one-pass kernel, then the BLAS path
 def test_retrieve_equals_reference(dtype, n_queries):
     rng = np.random.default_rng(4)
     patterns = rng.normal(size=(9000, 12)).astype(dtype)
@@ -172,6 +172,27 @@ def test_single_query_vector_returns_vector():
     assert state.shape == (3,)
     assert attention_weights(np.ones(3), patterns, 1.0).shape == (3,)
     assert np.ndim(modern_energy(np.ones(3), patterns, 1.0)) == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_queries", [1, 3])
+def test_parallel_one_pass_kernel_equals_reference(monkeypatch, dtype, n_queries):
+    # Force the parallel kernel, which splits 9000 patterns into chunks for a single query.
+    monkeypatch.setattr(modern, "PARALLEL_MIN_WORK", 0)
+    rng = np.random.default_rng(13)
+    patterns = rng.normal(size=(9000, 12)).astype(dtype)
+    queries = rng.normal(size=(n_queries, 12)).astype(dtype)
+    got = modern._retrieve_one_pass(queries, patterns, patterns, 0.7)
+    tolerance = 1e-12 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(got, reference.retrieve(queries, patterns, 0.7), rtol=0, atol=tolerance)
+
+
+def test_parallel_one_pass_flags_nan(monkeypatch):
+    monkeypatch.setattr(modern, "PARALLEL_MIN_WORK", 0)
+    patterns = np.ones((9000, 4))
+    patterns[8000, 2] = np.nan
+    with pytest.raises(ConfigError, match="patterns contains NaN"):
+        retrieve(np.ones(4), patterns, 1.0)
 
 
 def test_one_pass_and_blas_paths_agree():
