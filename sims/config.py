@@ -25,34 +25,37 @@ from assoc.errors import ConfigError, DataNotFoundError
 
 EVAL_SPLITS = ("val", "test")
 
-# The binding experiment: a sketch of the sizes, to be tuned against measured run times.
+# The binding experiment. The demo sizes finish in about a minute on 2 cores; the
+# [datasets.avmnist] table replaces them when the run uses the AV-MNIST dataset (see docs/binding.md).
 _BINDING_TOML = """\
 name = "binding"
 description = "Unimodal pre-training, then cross-modal binding by gradient training and by associative learners"
 dataset = "demo"
 seeds = [0]
 eval_split = "test"
-snapshot_size = 500
+snapshot_size = 200
 
 [unimodal]
-epochs = 3
-batch_size = 128
-lr = 1e-3
+epochs = 2
+batch_size = 32
+lr = 2e-3
 k = 64
 width = 32
 
 [binding]
-budget_pairs = 20000
-checkpoint_every = 2000
-block_size = 100
-gradient_checkpoints_per_epoch = 4
+budget_pairs = 1250
+checkpoint_every = 250
+block_size = 50
+eval_size = 360
+probe_size = 600
+reconstruction_size = 100
 
 [learners.gradient]
 kind = "gradient"
 lr = 1e-3
 cross_weight = 1.0
 contrastive_weight = 0.1
-batch_size = 128
+batch_size = 64
 
 [learners.hebbian]
 kind = "hebbian"
@@ -65,11 +68,11 @@ normalisation = "whitened"
 [learners.delta]
 kind = "delta"
 alpha = 1.0
-beta_plus = 0.05
+beta_plus = 0.005
 
 [learners.hopfield]
 kind = "hopfield"
-beta = 8.0
+beta = 1.0
 capacity = 20000
 
 [learners.som]
@@ -82,16 +85,39 @@ eta = 0.1
 link_rule = "coactivation"
 recall_mode = "weighted"
 
+[datasets.avmnist]
+limit = 10000
+snapshot_size = 400
+
+[datasets.avmnist.unimodal]
+epochs = 2
+batch_size = 128
+
+[datasets.avmnist.binding]
+budget_pairs = 10000
+checkpoint_every = 1000
+block_size = 100
+eval_size = 1000
+probe_size = 1000
+reconstruction_size = 100
+
+[datasets.avmnist.learners.gradient]
+batch_size = 128
+
 [quick]
-limit = 600
-snapshot_size = 100
+limit = 300
+snapshot_size = 50
 
 [quick.unimodal]
 epochs = 1
 
 [quick.binding]
-budget_pairs = 2000
-checkpoint_every = 500
+budget_pairs = 200
+checkpoint_every = 100
+block_size = 50
+eval_size = 100
+probe_size = 150
+reconstruction_size = 20
 """
 
 BUILTIN_EXPERIMENTS: dict[str, str] = {"binding": _BINDING_TOML}
@@ -135,17 +161,26 @@ class BindingConfig:
     budget_pairs : int
         Training pairs given to each learner in total, in the same order for all.
     checkpoint_every : int
-        Pairs between checkpoints of the associative learners.
+        Pairs between checkpoints, the same for every learner; for the gradient learner
+        a checkpoint falls every ``checkpoint_every / n_train`` of an epoch.
     block_size : int
-        Pairs passed to one ``partial_fit`` call; divides ``checkpoint_every``.
-    gradient_checkpoints_per_epoch : int
-        Checkpoints of the gradient learner per epoch over the training split.
+        Pairs passed to one ``partial_fit`` call of an associative learner; divides
+        ``checkpoint_every``. The gradient learner uses its own ``batch_size``.
+    eval_size : int
+        Items of the evaluation split scored at each checkpoint (the first ones).
+    probe_size : int
+        Training pairs (a seeded subsample) that the transfer and missing-modality
+        probes fit on at each checkpoint.
+    reconstruction_size : int
+        Evaluation items decoded for the cross-modal reconstruction MSE.
     """
 
     budget_pairs: int = 20000
     checkpoint_every: int = 2000
     block_size: int = 100
-    gradient_checkpoints_per_epoch: int = 4
+    eval_size: int = 2000
+    probe_size: int = 2000
+    reconstruction_size: int = 200
 
 
 @dataclass(frozen=True)
@@ -277,7 +312,7 @@ def builtin_descriptions() -> dict[str, str]:
     return {name: parse_config(BUILTIN_EXPERIMENTS[name]).description for name in builtin_names()}
 
 
-def load_config(name_or_path: str | Path, *, quick: bool = False) -> ExperimentConfig:
+def load_config(name_or_path: str | Path, *, quick: bool = False, dataset: str | None = None) -> ExperimentConfig:
     """Load an experiment config from a built-in name or a TOML file.
 
     Parameters
@@ -287,11 +322,15 @@ def load_config(name_or_path: str | Path, *, quick: bool = False) -> ExperimentC
         A string ending in ``.toml`` or containing a path separator is read as a path.
     quick : bool
         Apply the config's ``[quick]`` sizes.
+    dataset : str, optional
+        Run on this dataset instead of the config's ``dataset``; see :func:`parse_config`.
     """
     text = str(name_or_path)
     looks_like_path = isinstance(name_or_path, Path) or text.endswith(".toml") or "/" in text or "\\" in text
     if not looks_like_path and text in BUILTIN_EXPERIMENTS:
-        return parse_config(BUILTIN_EXPERIMENTS[text], quick=quick, source=f"built-in experiment {text!r}")
+        return parse_config(
+            BUILTIN_EXPERIMENTS[text], quick=quick, dataset=dataset, source=f"built-in experiment {text!r}"
+        )
     path = Path(name_or_path)
     if not path.is_file():
         if looks_like_path:
@@ -300,27 +339,59 @@ def load_config(name_or_path: str | Path, *, quick: bool = False) -> ExperimentC
             f"Unknown experiment {text!r}{_suggest(text, builtin_names())} "
             "Pass a built-in name or the path of a TOML file (assoc list shows the names)."
         )
-    return parse_config(path.read_text(encoding="utf-8"), quick=quick, source=str(path))
+    return parse_config(path.read_text(encoding="utf-8"), quick=quick, dataset=dataset, source=str(path))
 
 
-def parse_config(text: str, *, quick: bool = False, source: str = "config") -> ExperimentConfig:
+def parse_config(
+    text: str, *, quick: bool = False, dataset: str | None = None, source: str = "config"
+) -> ExperimentConfig:
     """Parse and validate an experiment config from TOML text.
 
-    The ``[quick]`` table is validated whether or not ``quick`` is set, so a mistake in
-    it shows up on the first full run too.
+    Sizes are applied in three layers: the top-level keys, then the table
+    ``[datasets.<dataset>]`` of the dataset the run uses (if the config has one), then
+    ``[quick]`` when ``quick`` is set. ``dataset`` replaces the config's ``dataset`` key
+    before the layers are merged. Every ``[datasets.*]`` table and the ``[quick]`` table
+    are validated on every load, so a mistake in them shows up on the first run too.
     """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"Invalid TOML in {source}: {error}.") from None
-    quick_table = data.pop("quick", {})
-    if not isinstance(quick_table, dict):
-        raise ConfigError(f"Key 'quick' in {source} must be a table; got {quick_table!r}.")
-    if "quick" in quick_table:
-        raise ConfigError(f"Key 'quick.quick' in {source} is not allowed; [quick] cannot nest itself.")
-    full = config_from_dict(data, source=source)
-    shrunk = config_from_dict(_merge(data, quick_table), source=f"{source} with [quick]", quick=True)
-    return shrunk if quick else full
+    quick_table = _pop_table(data, "quick", source)
+    dataset_tables = _pop_table(data, "datasets", source)
+    for key in ("quick", "datasets"):
+        if key in quick_table:
+            raise ConfigError(f"Key 'quick.{key}' in {source} is not allowed; [quick] cannot contain [{key}].")
+    config_from_dict(data, source=source)
+    for name, table in dataset_tables.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"Key 'datasets.{name}' in {source} must be a table; got {table!r}.")
+        for key in ("quick", "datasets", "dataset"):
+            if key in table:
+                raise ConfigError(f"Key 'datasets.{name}.{key}' in {source} is not allowed; move it to the top level.")
+        merged = _merge(_merge(data, table), {"dataset": name})
+        config_from_dict(merged, source=f"{source} with [datasets.{name}]")
+        config_from_dict(_merge(merged, quick_table), source=f"{source} with [datasets.{name}] and [quick]")
+    config_from_dict(_merge(data, quick_table), source=f"{source} with [quick]", quick=True)
+
+    if dataset is not None:
+        data["dataset"] = dataset
+    name = data.get("dataset", "demo")
+    layers = [data, dataset_tables.get(name, {})]
+    if quick:
+        layers.append(quick_table)
+    merged = layers[0]
+    for layer in layers[1:]:
+        merged = _merge(merged, layer)
+    label = source + (f" with [datasets.{name}]" if name in dataset_tables else "") + (" with [quick]" if quick else "")
+    return config_from_dict(merged, source=label, quick=quick)
+
+
+def _pop_table(data: dict, key: str, source: str) -> dict:
+    table = data.pop(key, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"Key {key!r} in {source} must be a table; got {table!r}.")
+    return table
 
 
 def config_from_dict(data: Mapping[str, Any], *, source: str = "config", quick: bool = False) -> ExperimentConfig:
@@ -477,7 +548,9 @@ def _dataclass_from_table(cls, table: _Table):
         "budget_pairs": ("min", 1),
         "checkpoint_every": ("min", 1),
         "block_size": ("min", 1),
-        "gradient_checkpoints_per_epoch": ("min", 1),
+        "eval_size": ("min", 10),
+        "probe_size": ("min", 10),
+        "reconstruction_size": ("min", 1),
     }
     values = {}
     for field in dataclasses.fields(cls):

@@ -11,6 +11,8 @@ Layout::
     /learners/<name>/snapshots/<i>/...   arrays of checkpoint i (z_visual, z_audio, label)
     /learners/<name>/state/<i>/...       learner state saved at checkpoint i
     /log                                 rows (time, stage, message); attrs: n_rows
+    /stages/<name>/...                   arrays that a finished stage hands on (for example
+                                         the model after the unimodal stage); attrs: complete
 
 Crash consistency. A checkpoint is committed by the learner's ``n_checkpoints``
 attribute, which the writer raises only after every array of the checkpoint is written
@@ -305,6 +307,23 @@ class RunWriter:
         logger.debug("learner %s: checkpoint %d committed at %d pairs", learner, index, int(pairs_seen))
         return index
 
+    def write_stage(self, name: str, arrays: Mapping[str, np.ndarray]) -> None:
+        """Store the arrays of a finished stage under ``/stages/<name>`` and commit them.
+
+        The group's ``complete`` attribute is set only after the arrays are flushed, so a
+        kill while writing leaves a stage that :meth:`read_stage` reports as missing.
+        """
+        _check_name(name, "stage")
+        stages = self._file.require_group("stages")
+        _write_arrays(stages, name, arrays)
+        self._file.flush()
+        stages[name].attrs["complete"] = True
+        self._file.flush()
+
+    def read_stage(self, name: str) -> dict[str, np.ndarray] | None:
+        """Return the arrays of a completed stage, or None when it was not completed."""
+        return _read_stage(self._file, name)
+
     def log(self, stage: str, message: str) -> None:
         """Append a row (time, stage, message) to ``/log`` and flush."""
         rows = self._file["log"]
@@ -447,6 +466,13 @@ class RunReader:
         group = self._group(learner)
         return _read_state(group, int(group.attrs[COUNT_ATTR]))
 
+    def stage(self, name: str) -> dict[str, np.ndarray]:
+        """Return the arrays of the completed stage ``name``."""
+        arrays = _read_stage(self._file, name)
+        if arrays is None:
+            raise DataNotFoundError(f"Run file has no completed stage {name!r}; the run stopped before it ended.")
+        return arrays
+
     def log(self) -> np.ndarray:
         """Return the committed log rows as a structured array with fields time, stage, message."""
         rows = self._file["log"]
@@ -529,6 +555,13 @@ def _read_arrays(group: h5py.Group) -> dict[str, np.ndarray]:
 
     group.visititems(collect)
     return arrays
+
+
+def _read_stage(handle: h5py.File, name: str) -> dict[str, np.ndarray] | None:
+    group = handle.get("stages", {}).get(name)
+    if group is None or not group.attrs.get("complete", False):
+        return None
+    return _read_arrays(group)
 
 
 def _read_state(group: h5py.Group, count: int) -> tuple[int, dict[str, np.ndarray]]:

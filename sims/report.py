@@ -1,0 +1,251 @@
+"""Reports of a binding run file: learning curves, t-SNE of codes, comparison chart, table.
+
+Each plot is built from data returned by a function that tests can check without
+looking at pixels: :func:`learning_curves` for the curves, :func:`tsne_embeddings` for
+the t-SNE panels and :func:`final_metrics` for the comparison chart and the table.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sims.evaluation import SUMMARY_METRICS
+from sims.runfile import RunReader
+
+logger = logging.getLogger(__name__)
+
+# Metrics of the comparison chart, each in [0, 1] and higher-is-better.
+COMPARISON_METRICS = (
+    "retrieval_visual_to_audio_R@1",
+    "retrieval_audio_to_visual_R@1",
+    "transfer_visual_to_audio",
+    "transfer_audio_to_visual",
+    "missing_visual_only",
+    "missing_audio_only",
+)
+# Bookkeeping series that are axes or costs rather than curves worth a plot each.
+_NOT_PLOTTED = ("pairs_seen", "epochs", "eval_seconds")
+
+
+@dataclass(frozen=True)
+class Report:
+    """Files written by :func:`write_report`.
+
+    Attributes
+    ----------
+    directory : Path
+    curves : list of Path
+        One PNG per metric, against pairs seen.
+    tsne : Path or None
+        The t-SNE figure; None when the run stored no snapshots.
+    comparison : Path
+    table : Path
+        The Markdown summary table.
+    """
+
+    directory: Path
+    curves: list
+    tsne: Path | None
+    comparison: Path
+    table: Path
+
+
+def learning_curves(reader: RunReader) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Return {metric: {learner: (pairs_seen, values)}} for every metric of the run."""
+    curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+    for learner in reader.learners():
+        pairs_seen = reader.pairs_seen(learner)
+        for name, values in reader.metrics(learner).items():
+            curves.setdefault(name, {})[learner] = (pairs_seen, values)
+    return dict(sorted(curves.items()))
+
+
+def final_metrics(reader: RunReader) -> dict[str, dict[str, float]]:
+    """Return each learner's metrics at its last committed checkpoint."""
+    result = {}
+    for learner in reader.learners():
+        if reader.n_checkpoints(learner):
+            result[learner] = {name: float(values[-1]) for name, values in reader.metrics(learner).items()}
+    return result
+
+
+def summary_table(finals: dict[str, dict[str, float]], metrics=("pairs_seen",) + SUMMARY_METRICS) -> str:
+    """Return a Markdown table: one row per learner, one column per metric (blank when missing)."""
+    lines = ["| learner | " + " | ".join(metrics) + " |", "|---|" + "---|" * len(metrics)]
+    for learner, values in finals.items():
+        cells = [_format(values.get(name, math.nan), name) for name in metrics]
+        lines.append(f"| {learner} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _format(value: float, name: str) -> str:
+    if math.isnan(value):
+        return ""
+    if name == "pairs_seen":
+        return f"{int(value)}"
+    if name.endswith("seconds"):
+        return f"{value:.1f}"
+    return f"{value:.3f}"
+
+
+def tsne_embeddings(reader: RunReader, *, seed: int = 0) -> dict[str, dict[str, dict[str, np.ndarray]]]:
+    """Return t-SNE coordinates of the snapshots at the first and last checkpoint.
+
+    Returns
+    -------
+    dict
+        ``{learner: {"first" | "last": {"xy": (2n, 2), "label": (2n,), "modality": (2n,)}}}``,
+        with the n recalled visual codes first (modality 0) and the n audio codes after
+        them (modality 1), embedded together so that the two modalities share one map.
+    """
+    from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_limits
+
+    result = {}
+    for learner in reader.learners():
+        count = reader.n_checkpoints(learner)
+        if count == 0:
+            continue
+        result[learner] = {}
+        for which, index in (("first", 0), ("last", count - 1)):
+            snapshot = reader.snapshot(learner, index)
+            points = np.vstack([snapshot["z_visual"], snapshot["z_audio"]]).astype(np.float64)
+            n = snapshot["z_visual"].shape[0]
+            perplexity = float(min(30.0, max(2.0, (points.shape[0] - 1) / 3.0)))
+            # One OpenMP thread: on a busy 2-core machine more threads made t-SNE ~30 times slower.
+            with threadpool_limits(1):
+                tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", max_iter=500, random_state=seed)
+                xy = tsne.fit_transform(points)
+            result[learner][which] = {
+                "xy": xy,
+                "label": np.concatenate([snapshot["label"], snapshot["label"]]),
+                "modality": np.repeat([0, 1], n),
+            }
+    return result
+
+
+def plot_curve(curve: dict[str, tuple[np.ndarray, np.ndarray]], metric: str, ax=None) -> list:
+    """Draw one metric against pairs seen, one line per learner; return the line artists."""
+    import matplotlib.pyplot as plt
+
+    ax = ax if ax is not None else plt.gca()
+    lines = []
+    for learner, (pairs_seen, values) in curve.items():
+        if np.all(np.isnan(values)):
+            continue
+        lines += ax.plot(pairs_seen, values, marker="o", markersize=3, label=learner)
+    ax.set_xlabel("pairs seen")
+    ax.set_ylabel(metric)
+    ax.set_title(metric)
+    if lines:
+        ax.legend(fontsize="small")
+    return lines
+
+
+def plot_tsne(panels: dict[str, dict[str, dict[str, np.ndarray]]], fig=None):
+    """Draw the t-SNE panels: a row per learner, first and last checkpoint; return the figure.
+
+    Colour is the digit; circles are recalled visual codes, crosses are audio codes.
+    """
+    import matplotlib.pyplot as plt
+
+    learners = list(panels)
+    fig = fig if fig is not None else plt.figure(figsize=(8, 3.6 * max(len(learners), 1)))
+    axes = fig.subplots(max(len(learners), 1), 2, squeeze=False)
+    for row, learner in enumerate(learners):
+        for column, which in enumerate(("first", "last")):
+            ax = axes[row, column]
+            panel = panels[learner][which]
+            for modality, marker in ((0, "o"), (1, "x")):
+                mask = panel["modality"] == modality
+                ax.scatter(
+                    panel["xy"][mask, 0], panel["xy"][mask, 1], c=panel["label"][mask], cmap="tab10",
+                    vmin=-0.5, vmax=9.5, marker=marker, s=8, linewidths=0.8,
+                )
+            ax.set_title(f"{learner}: {which} checkpoint", fontsize="small")
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.suptitle("t-SNE of recalled visual codes (o) and audio codes (x), colour = digit", fontsize="small")
+    return fig
+
+
+def plot_comparison(finals: dict[str, dict[str, float]], ax=None, metrics=COMPARISON_METRICS) -> list:
+    """Draw grouped bars of the final metrics, a group per metric; return the bar containers."""
+    import matplotlib.pyplot as plt
+
+    ax = ax if ax is not None else plt.gca()
+    learners = list(finals)
+    width = 0.8 / max(len(learners), 1)
+    positions = np.arange(len(metrics))
+    containers = []
+    for i, learner in enumerate(learners):
+        values = [finals[learner].get(name, math.nan) for name in metrics]
+        containers.append(ax.bar(positions + i * width, values, width, label=learner))
+    ax.set_xticks(positions + width * (len(learners) - 1) / 2)
+    ax.set_xticklabels(metrics, rotation=30, ha="right", fontsize="small")
+    ax.set_ylabel("score at the last checkpoint")
+    ax.set_ylim(0.0, 1.0)
+    ax.legend(fontsize="small")
+    return containers
+
+
+def write_report(run_path: str | Path, out_dir: str | Path | None = None, *, tsne: bool = True) -> Report:
+    """Write the PNG plots and the Markdown table of a run file into ``out_dir``.
+
+    ``out_dir`` defaults to ``<run file without .h5>_report`` beside the run file.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    run_path = Path(run_path)
+    directory = Path(out_dir) if out_dir is not None else run_path.with_name(run_path.stem + "_report")
+    directory.mkdir(parents=True, exist_ok=True)
+    with RunReader(run_path) as reader:
+        curves = learning_curves(reader)
+        finals = final_metrics(reader)
+        panels = tsne_embeddings(reader) if tsne else {}
+
+    curve_paths = []
+    for metric, curve in curves.items():
+        if metric in _NOT_PLOTTED:
+            continue
+        fig, ax = plt.subplots(figsize=(6, 4))
+        plot_curve(curve, metric, ax)
+        path = directory / f"curve_{_file_name(metric)}.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        curve_paths.append(path)
+
+    tsne_path = None
+    if panels:
+        fig = plot_tsne(panels)
+        tsne_path = directory / "tsne.png"
+        fig.savefig(tsne_path, dpi=70)
+        plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    plot_comparison(finals, ax)
+    comparison_path = directory / "comparison.png"
+    fig.tight_layout()
+    fig.savefig(comparison_path, dpi=80)
+    plt.close(fig)
+
+    table_path = directory / "summary.md"
+    table_path.write_text(
+        f"# Run {run_path.name}\n\nMetrics at each learner's last checkpoint.\n\n{summary_table(finals)}\n",
+        encoding="utf-8",
+    )
+    logger.info("report of %s written to %s", run_path, directory)
+    return Report(directory=directory, curves=curve_paths, tsne=tsne_path, comparison=comparison_path, table=table_path)
+
+
+def _file_name(metric: str) -> str:
+    return metric.replace("@", "at").replace("/", "_")
