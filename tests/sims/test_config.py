@@ -36,7 +36,7 @@ def test_builtin_binding_loads():
         "hopfield",
         "som",
     ]
-    assert config.learner("hopfield").params["beta"] == 8.0
+    assert config.learner("hopfield").params["beta"] == 1.0
 
 
 def test_quick_shrinks_sizes():
