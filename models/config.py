@@ -42,8 +42,9 @@ class TrainConfig:
     ----------
     variant : str
         One of :class:`Variant`'s values.
-    dataset, data_dir, limit, degrade_images : dataset selection, passed to
-        ``assoc.data.load_dataset``; ``limit`` caps the pairs per split.
+    dataset, data_dir, limit, degrade_images, noise_snr : dataset selection, passed to
+        ``assoc.data.load_dataset``; ``limit`` caps the pairs per split, ``noise_snr``
+        adds white noise to the audio at that signal-to-noise ratio in dB.
     k : int
         Code width (dimension of the rotations).
     width : int
@@ -75,6 +76,7 @@ class TrainConfig:
     data_dir: str | None = None
     limit: int | None = None
     degrade_images: bool = False
+    noise_snr: float | None = None
 
     k: int = 64
     width: int = 32
@@ -173,6 +175,8 @@ def validate_config(config: TrainConfig) -> None:
     _check_int(config, "probe_train_size", minimum=10)
     if config.limit is not None:
         _check_int(config, "limit", minimum=1)
+    if config.noise_snr is not None:
+        _check_float(config, "noise_snr", minimum=-math.inf, inclusive=True)
     if config.width > config.k:
         raise ConfigError(
             f"Config key 'width' ({config.width}) exceeds k ({config.k}); W is k × width and "
@@ -215,4 +219,5 @@ def _check_float(config, key, *, minimum, inclusive) -> None:
         valid = value >= minimum if inclusive else value > minimum
     if not valid:
         bound = f">= {minimum}" if inclusive else f"> {minimum}"
-        raise ConfigError(f"Config key {key!r} must be a finite number {bound}; got {value!r}.")
+        requirement = "a finite number" if minimum == -math.inf else f"a finite number {bound}"
+        raise ConfigError(f"Config key {key!r} must be {requirement}; got {value!r}.")

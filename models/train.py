@@ -75,6 +75,7 @@ def load_splits(config: TrainConfig, progress: ProgressCallback | None = None) -
         seed=config.seed,
         limit=config.limit,
         degrade_images=config.degrade_images,
+        noise_snr=config.noise_snr,
         progress=progress,
     )
 

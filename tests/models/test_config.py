@@ -24,6 +24,7 @@ from models.config import TrainConfig, parse_override
         ({"max_generator_angle": 4.0}, r"'max_generator_angle' must lie in \(0, π\)"),
         ({"joint_weight": 0, "cross_weight": 0, "contrastive_weight": 0}, r"are all 0"),
         ({"epochs": True}, r"Config key 'epochs' must be an integer"),
+        ({"noise_snr": float("inf")}, r"Config key 'noise_snr' must be a finite number; got inf"),
     ],
 )
 def test_bad_values_name_the_key(changes, message):
@@ -48,6 +49,7 @@ def test_dict_round_trip():
         ("lr=0.01", ("lr", 0.01)),
         ("degrade_images=yes", ("degrade_images", True)),
         ("limit=none", ("limit", None)),
+        ("noise_snr=-5", ("noise_snr", -5.0)),
         ("rotation_map=cayley", ("rotation_map", "cayley")),
     ],
 )
