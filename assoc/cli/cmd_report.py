@@ -1,0 +1,38 @@
+"""``assoc report``: plots and a summary table of a binding run file."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    """Add ``assoc report`` to the top-level parser."""
+    report = subparsers.add_parser(
+        "report",
+        help="write PNG plots and a Markdown summary of a run file",
+        description=(
+            "Write one PNG per metric against pairs seen (a line per learner), a t-SNE of the codes at the "
+            "first and last checkpoint (tsne.png), a learner comparison chart (comparison.png) and "
+            "summary.md, and print the summary table."
+        ),
+    )
+    report.add_argument("run_file", metavar="FILE.h5", help="run file written by assoc run")
+    report.add_argument(
+        "--out", default=None, metavar="DIR", help="output directory (default: <run file without .h5>_report)"
+    )
+    report.add_argument("--no-tsne", action="store_true", help="skip the t-SNE figure, the slowest part")
+    report.set_defaults(func=run_report)
+
+
+def run_report(args) -> int:
+    """Write the report and print the table and the output directory."""
+    from sims.report import write_report
+
+    report = write_report(args.run_file, args.out, tsne=not args.no_tsne)
+    sys.stdout.write(report.table.read_text(encoding="utf-8"))
+    sys.stdout.write(f"\nplots and summary: {report.directory}/ ({len(report.curves)} curve PNGs")
+    sys.stdout.write(f", {report.comparison.name}" + (f", {report.tsne.name}" if report.tsne else "") + ")\n")
+    return 0
