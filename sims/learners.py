@@ -134,7 +134,7 @@ def train_unimodal(
                 model.fold_rotations(force=steps % train_config.fold_interval == 0)
                 if progress is not None:
                     progress(steps, total)
-        logger.info("unimodal epoch %d/%d: last %s reconstruction loss %.4f", epoch + 1, settings.epochs, modality, float(loss))
+        logger.info("unimodal epoch %d/%d: last %s reconstruction loss %.4f", epoch + 1, settings.epochs, modality, loss.item())
     return model.eval()
 
 
@@ -213,9 +213,9 @@ class AssociativeLearner:
 class GradientLearner:
     """Continue training the unimodal model on pairs by backpropagation.
 
-    The losses are cross-modal reconstruction and InfoNCE on the de-rotated codes
-    (``models.train.BindingStage``), with the orthogonality term of
-    ``models.config.TrainConfig``; gradients reach the tokenizers, W and the rotations.
+    The losses are cross-modal reconstruction, InfoNCE on the de-rotated codes and the
+    orthogonality term of ``models.config.TrainConfig`` (``models.train.BindingStage``).
+    Gradients reach the tokenizers, W and the rotations.
 
     Parameters
     ----------

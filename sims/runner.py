@@ -14,8 +14,8 @@
 Resuming. Everything a checkpoint depends on is a function of the seed and the
 position in the pair stream, or is stored in the checkpoint (model weights, AdamW
 moments, step count, binder state). A run resumed from its last committed checkpoint
-therefore ends with the same metrics as an uninterrupted run, on the same machine and
-torch thread count; wall-time metrics differ.
+therefore ends with the same metrics as an uninterrupted run on the same machine with
+the same torch thread count. Only the wall-time metrics differ.
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ def _evaluation_data(config: ExperimentConfig, splits, seed: int) -> dict:
     n_recon = min(binding.reconstruction_size, len(evaluation))
     if len(np.unique(probe.label)) < 2:
         raise ConfigError(
-            f"The probe subsample ({len(probe)} training pairs) holds one digit only; raise binding.probe_size or limit."
+            f"The probe subsample ({len(probe)} training pairs) contains one digit only; raise binding.probe_size or limit."
         )
     return {
         "evaluation": evaluation,

@@ -79,7 +79,8 @@ def test_write_report_files(run_file, tmp_path, close_figures):
     assert "curve_map_rotation_distance.png" in names
     assert "curve_pairs_seen.png" not in names
     for path in [*report.curves, report.comparison, report.tsne, report.table]:
-        assert path.is_file() and path.stat().st_size > 0, path
+        assert path.is_file(), path
+        assert path.stat().st_size > 0, path
     text = report.table.read_text(encoding="utf-8")
     assert "| hebbian | 150 |" in text
 
