@@ -4,12 +4,13 @@ Usage, from the repository root:
 
     python benchmarks/bench_hopfield.py            # N in {1e3, 1e4, 1e5}, d in {64, 256}, batch {1, 32, 1024}
     python benchmarks/bench_hopfield.py --quick    # N in {1e3, 1e4}, fewer repeats, smaller sweep
+    python benchmarks/bench_hopfield.py --threads 1 --plot capacity.png
 
-One retrieval step softmax(beta Q X^T) X in float32 is timed for each size, counted as
-4 N d batch floating-point operations (two matrix products; the exponentials are not
-counted), and reported in GFLOP/s beside the machine's float32 GEMM rate measured in the
-same run. Every figure is the best of several repeats, and the three implementations
-are called in turn, so that a burst of load from other processes hits all of them. The
+One retrieval step softmax(beta Q X^T) X in float32 is timed for each size. It counts as
+4 N d batch floating-point operations, the two matrix products without the exponentials,
+and is reported in GFLOP/s beside the machine's float32 GEMM rate measured in the same
+run. Every figure is the best of several repeats. assoc and NumPy are called in turn,
+so that a burst of load from other processes hits both; torch is timed after them. The
 script prints Markdown tables, the BLAS library that NumPy loaded, and the load average
 (``uptime``) before and after, because other processes may share the CPU.
 
@@ -36,6 +37,7 @@ except ImportError:  # the BLAS thread count then stays at OpenBLAS's default
 from assoc.hopfield import ClassicalMemory, DenseMemory, ModernMemory, capacity_sweep, retrieve
 
 BETA_SCALE = 1.0  # beta = BETA_SCALE / sqrt(d), the usual attention temperature
+TORCH_SETTLE_SECONDS = 0.3  # pause after torch, so that its idle threads stop spinning
 
 
 def uptime() -> str:
@@ -50,8 +52,10 @@ def best_seconds(function, min_repeats: int, min_total: float = 0.3, max_repeats
 def best_seconds_interleaved(functions, min_repeats: int, min_total: float = 0.5, max_repeats: int = 200) -> list[float]:
     """Best time of each function, calling them in turn so that all see the same load.
 
-    Rounds continue until each function ran ``min_repeats`` times and ``min_total``
-    seconds passed, or ``max_repeats`` rounds ran.
+    Each round calls the functions in order and the next round in reverse order, so
+    that none always runs right after the same neighbour. Rounds continue until each
+    function ran ``min_repeats`` times and ``min_total`` seconds passed, or
+    ``max_repeats`` rounds ran.
     """
     for function in functions:
         function()  # warm-up: compilation, page faults, thread start-up
@@ -59,9 +63,10 @@ def best_seconds_interleaved(functions, min_repeats: int, min_total: float = 0.5
     started = time.perf_counter()
     rounds = 0
     while rounds < min_repeats or (time.perf_counter() - started < min_total and rounds < max_repeats):
-        for index, function in enumerate(functions):
+        order = range(len(functions)) if rounds % 2 == 0 else reversed(range(len(functions)))
+        for index in order:
             begin = time.perf_counter()
-            function()
+            functions[index]()
             best[index] = min(best[index], time.perf_counter() - begin)
         rounds += 1
     return best
@@ -130,15 +135,17 @@ def bench_retrieval(sizes, dims, batches, repeats, torch_retrieve):
                 reference = numpy_retrieve(queries, patterns, beta)
                 np.testing.assert_allclose(ours, reference, atol=1e-4)
 
-                functions = [
-                    lambda: retrieve(queries, patterns, beta),
-                    lambda: numpy_retrieve(queries, patterns, beta),
-                ]
+                ours_s, numpy_s = best_seconds_interleaved(
+                    [lambda: retrieve(queries, patterns, beta), lambda: numpy_retrieve(queries, patterns, beta)],
+                    repeats,
+                )
+                torch_cell = "n/a"
                 if torch_retrieve is not None:
-                    functions.append(lambda: torch_retrieve(queries, patterns, beta))
-                seconds = best_seconds_interleaved(functions, repeats)
-                ours_s, numpy_s = seconds[0], seconds[1]
-                torch_cell = "n/a" if torch_retrieve is None else f"{flops / seconds[2] / 1e9:.1f}"
+                    # torch runs on its own: its OpenMP threads keep spinning for a while
+                    # after each call and would slow whatever ran next.
+                    torch_s = best_seconds(lambda: torch_retrieve(queries, patterns, beta), repeats)
+                    torch_cell = f"{flops / torch_s / 1e9:.1f}"
+                    time.sleep(TORCH_SETTLE_SECONDS)
                 print(
                     f"| {n_patterns:.0e} | {d} | {batch} | {flops / ours_s / 1e9:.1f} | {flops / numpy_s / 1e9:.1f} "
                     f"| {torch_cell} | {numpy_s / ours_s:.2f} | {ours_s * 1e3:.3f} |",

@@ -171,13 +171,15 @@ def merge_softmax_partials(maxima, sums, accumulators, out):
 
 @njit(**NJIT_SERIAL)
 def shift_rows_inplace(scores, beta):
-    """Replace each row s of ``scores`` by beta * (s - max(s)), so that exp of it is at most 1.
+    """Replace each row s of ``scores`` by beta * (s - max(s)); return whether all s were finite.
 
-    Serial on purpose: the BLAS path calls it between two matrix products, while
-    OpenBLAS's worker threads still spin, and a second thread pool would compete with
-    them for the cores. The exponential is left to NumPy, whose exp is vectorized.
+    exp of the result is at most 1. Serial on purpose: it runs between two OpenBLAS
+    matrix products, and a Numba thread pool beside OpenBLAS's threads slowed such
+    calls by milliseconds on a loaded 2-core machine. The exponential is left to
+    NumPy, whose exp is vectorized.
     """
     n_rows, n_columns = scores.shape
+    finite = True
     for r in range(n_rows):
         row = scores[r]
         row_max = row[0]
@@ -185,7 +187,10 @@ def shift_rows_inplace(scores, beta):
             row_max = max(row_max, row[j])
         # beta >= 0, so the maximum of beta * s is beta * max(s).
         for j in range(n_columns):
+            if not (-np.inf < row[j] < np.inf):
+                finite = False
             row[j] = beta * (row[j] - row_max)
+    return finite
 
 
 @njit(**NJIT_SERIAL)

@@ -128,19 +128,26 @@ def _retrieve_blas(queries, keys, values, beta):
 
         # exp(beta (s - max s)) in place; the division by the row sums is applied to the
         # (n_queries, n_value_features) product instead of the larger score matrix.
-        _kernels.shift_rows_inplace(block_scores, queries.dtype.type(beta))
+        # With finite queries, a NaN or infinite key entry always leaves a NaN or
+        # infinite score, so finite scores certify the keys without another pass.
+        if not _kernels.shift_rows_inplace(block_scores, queries.dtype.type(beta)):
+            _check_stored(keys, values)
         np.exp(block_scores, out=block_scores)
         row_sums = block_scores.sum(axis=1)
         np.matmul(block_scores, values, out=out[start:stop])
         out[start:stop] /= row_sums[:, np.newaxis]
+    if not all_finite(out):
+        _check_stored(keys, values)
     return out
 
 
 def _retrieve_step(queries, keys, values, beta):
     """Run one retrieval step on validated, contiguous arrays of one dtype, checking the stored arrays."""
     if queries.shape[0] >= BLAS_MIN_QUERIES:
-        # A pass over the stored arrays costs little next to the two matrix products.
-        _check_stored(keys, values)
+        if values is not keys:
+            # Scores certify the keys only. A zero weight times an infinite value is NaN
+            # in IEEE arithmetic, but BLAS libraries need not evaluate such products.
+            check_finite("values", values)
         return _retrieve_blas(queries, keys, values, beta)
     return _retrieve_one_pass(queries, keys, values, beta)
 
@@ -162,11 +169,11 @@ def attention_weights(queries, patterns, beta: float) -> np.ndarray:
         Rows sum to 1. float32 when every input is float32, else float64.
     """
     queries, patterns, _, beta, single = _prepare(queries, patterns, None, beta)
-    check_finite("patterns", patterns)
     n_queries, n_patterns = queries.shape[0], patterns.shape[0]
     weights = np.empty((n_queries, n_patterns), dtype=queries.dtype)
     np.matmul(queries, patterns.T, out=weights)
-    _kernels.shift_rows_inplace(weights, queries.dtype.type(beta))
+    if not _kernels.shift_rows_inplace(weights, queries.dtype.type(beta)):
+        check_finite("patterns", patterns)
     np.exp(weights, out=weights)
     weights /= weights.sum(axis=1, keepdims=True)
     return weights[0] if single else weights
