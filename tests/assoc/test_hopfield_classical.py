@@ -59,15 +59,17 @@ def test_pseudo_inverse_stores_correlated_patterns():
 
 
 @pytest.mark.parametrize("update", ["synchronous", "asynchronous"])
-def test_update_equals_reference(update):
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_update_equals_reference(update, dtype):
     # An odd number of patterns over an even number of units makes every local field an
     # odd multiple of 1/n_features, so no field is a tie whose sign depends on rounding.
-    patterns = random_patterns(5, 24, seed=5)
+    patterns = random_patterns(5, 24, seed=5).astype(dtype)
     weights = hebbian_weights(patterns)
     states = corrupt(np.tile(patterns, (3, 1)), 0.3, seed=6)
     orders = random_orders(10, 24, seed=7)
     expected = reference.classical_update(states, weights, update == "synchronous", 10, orders)
     got = classical_update(states, weights, update=update, max_steps=10, seed=7)
+    assert got.dtype == dtype
     np.testing.assert_array_equal(got, expected)
 
 

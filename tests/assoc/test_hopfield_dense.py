@@ -13,8 +13,9 @@ INTERACTIONS = [("polynomial", 3), ("polynomial", 2), ("rectified", 4), ("expone
 
 @pytest.mark.parametrize(("interaction", "degree"), INTERACTIONS)
 @pytest.mark.parametrize("update", ["synchronous", "asynchronous"])
-def test_update_equals_reference(interaction, degree, update):
-    patterns = random_patterns(6, 20, seed=1)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_update_equals_reference(interaction, degree, update, dtype):
+    patterns = random_patterns(6, 20, seed=1).astype(dtype)
     states = corrupt(np.tile(patterns, (2, 1)), 0.3, seed=2)
     max_steps = 5
     orders = random_orders(max_steps, 20, seed=3)
@@ -24,6 +25,7 @@ def test_update_equals_reference(interaction, degree, update):
         states, patterns, interaction=interaction, degree=degree, update=update, max_steps=max_steps, seed=3
     )
 
+    assert got.dtype == dtype
     np.testing.assert_array_equal(got, expected)
 
 
