@@ -244,7 +244,13 @@ class SpikingResults:
 
 
 def default_cython_cache_dir() -> Path:
-    """Return the process's own Cython cache directory, ``<tmp>/assoc-brian2/cython-<pid>``."""
+    """Return the process's own Cython cache directory, ``<tmp>/assoc-brian2/cython-<pid>``.
+
+    NOTE: the directory is not removed when the process ends, and a later process that
+    reuses the pid reuses its compiled code. That is safe because brian2 2.9 names each
+    extension by a hash of its source, the Python, Cython and numpy versions and the
+    compiler (but not the compiler flags).
+    """
     return Path(tempfile.gettempdir()) / "assoc-brian2" / f"cython-{os.getpid()}"
 
 

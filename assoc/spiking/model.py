@@ -268,24 +268,29 @@ def build_network(
 
     namespace = _shared_namespace(b2, config, trial_period, plastic, reward)
 
+    # Fixed clock names keep the generated code identical from run to run (brian2 names
+    # clock arrays after the clock), so the Cython target reuses its compiled extensions.
+    clock = b2.Clock(dt=config.dt, name="spiking_clock")
+    reward_clock = None if trial_period is None else b2.Clock(dt=trial_period, name="reward_clock")
+
     objects = []
     populations, inputs, feedforward_synapses, spike_monitors = {}, {}, {}, {}
     for name in POPULATIONS:
-        population = _lif_population(b2, config, name, namespace)
+        population = _lif_population(b2, config, name, namespace, clock)
         objects.append(population)
         populations[name] = population
 
         if poisson:
             rates_on = np.asarray(channel_rates[name], dtype=np.float64)
-            source = _poisson_channels(b2, config, name, rates_on, background_rate, stimulus_on[name], schedule_step, namespace)
+            source = _poisson_channels(b2, name, rates_on, background_rate, stimulus_on[name], schedule_step, namespace, clock)
         else:
-            source = _spike_generator(b2, config, name, n_channels, *input_spikes[name])
+            source = _spike_generator(b2, name, n_channels, *input_spikes[name], clock)
         inputs[name] = source
         objects.append(source)
 
         # Feedforward input: random connections, weights uniform in [0, w_input].
         pre, post = _random_pairs(rng, n_channels, config.n_neurons, config.p_input, allow_self=True)
-        feedforward = b2.Synapses(source, population, "w_in : volt", on_pre="v_post += w_in", dt=config.dt, name=f"{name}_feedforward")
+        feedforward = b2.Synapses(source, population, "w_in : volt", on_pre="v_post += w_in", clock=clock, name=f"{name}_feedforward")
         weights = rng.uniform(0.0, 1.0, size=pre.size) * config.w_input
         if _connect(feedforward, pre, post):
             feedforward.w_in[:] = weights
@@ -294,7 +299,7 @@ def build_network(
 
         # Lateral inhibition inside the population, no self-connections.
         pre, post = _fixed_in_degree_pairs(rng, config.n_neurons, config.n_neurons, config.n_inhibition_inputs, allow_self=False)
-        inhibition = b2.Synapses(population, population, on_pre="v_post -= w_inhibition", namespace=namespace, dt=config.dt, name=f"{name}_inhibition")
+        inhibition = b2.Synapses(population, population, on_pre="v_post -= w_inhibition", namespace=namespace, clock=clock, name=f"{name}_inhibition")
         if _connect(inhibition, pre, post):
             objects.append(inhibition)
 
@@ -304,7 +309,9 @@ def build_network(
 
     cross = {}
     for source_name, target_name in PATHWAYS:
-        synapses = _cross_synapses(b2, config, populations[source_name], populations[target_name], namespace, trial_period, f"{source_name}_to_{target_name}")
+        synapses = _cross_synapses(
+            b2, config, populations[source_name], populations[target_name], namespace, clock, reward_clock, f"{source_name}_to_{target_name}"
+        )
         pre, post = _fixed_in_degree_pairs(rng, config.n_neurons, config.n_neurons, config.n_cross_inputs, allow_self=True)
         _connect(synapses, pre, post)
         synapses.w[:] = float(config.w_cross_init)
@@ -323,7 +330,12 @@ def build_network(
 
 
 def _shared_namespace(b2, config: NetworkConfig, trial_period, plastic, reward) -> dict:
-    """Return the namespace shared by all objects: parameters and the per-trial plasticity and reward switches."""
+    """Return the namespace shared by all objects: parameters and the per-trial plasticity and reward switches.
+
+    Every TimedArray gets a fixed name. brian2 names it in generated code, and an
+    automatic name (``timedarray_3``) would change from run to run, so the Cython
+    target would recompile instead of reusing its cached extensions.
+    """
     namespace = {
         "tau_m": config.tau_m,
         "v_rest": config.v_rest,
@@ -339,18 +351,20 @@ def _shared_namespace(b2, config: NetworkConfig, trial_period, plastic, reward) 
         "eta_reward": float(config.eta_reward),
     }
     if plastic is None:
-        namespace["plastic"] = b2.TimedArray(np.ones(1), dt=1 * b2.second)
+        namespace["plastic"] = b2.TimedArray(np.ones(1), dt=1 * b2.second, name="plastic")
     else:
-        namespace["plastic"] = b2.TimedArray(np.asarray(plastic, dtype=np.float64), dt=trial_period)
+        namespace["plastic"] = b2.TimedArray(np.asarray(plastic, dtype=np.float64), dt=trial_period, name="plastic")
     # The reward of trial n is applied at the end of trial n, so at t = (n + 1) * trial_period.
     reward_at_boundary = np.zeros(1 if reward is None else len(reward) + 1)
     if reward is not None:
         reward_at_boundary[1:] = reward
-    namespace["reward_signal"] = b2.TimedArray(reward_at_boundary, dt=trial_period if trial_period is not None else 1 * b2.second)
+    namespace["reward_signal"] = b2.TimedArray(
+        reward_at_boundary, dt=trial_period if trial_period is not None else 1 * b2.second, name="reward_signal"
+    )
     return namespace
 
 
-def _lif_population(b2, config: NetworkConfig, name: str, namespace: dict):
+def _lif_population(b2, config: NetworkConfig, name: str, namespace: dict, clock):
     # tau_m dv/dt = v_rest - v; inputs arrive as instantaneous jumps of v.
     population = b2.NeuronGroup(
         config.n_neurons,
@@ -360,41 +374,41 @@ def _lif_population(b2, config: NetworkConfig, name: str, namespace: dict):
         refractory=config.refractory,
         method="exact",
         namespace=namespace,
-        dt=config.dt,
+        clock=clock,
         name=name,
     )
     population.v = config.v_rest
     return population
 
 
-def _poisson_channels(b2, config, name, rates_on, background_rate, stimulus_on, schedule_step, namespace):
+def _poisson_channels(b2, name, rates_on, background_rate, stimulus_on, schedule_step, namespace, clock):
     # A channel fires in a step with probability rate * dt (Bernoulli approximation of Poisson).
     switch_name = f"{name}_stimulus_on"
-    namespace[switch_name] = b2.TimedArray(np.asarray(stimulus_on, dtype=np.float64), dt=schedule_step)
+    namespace[switch_name] = b2.TimedArray(np.asarray(stimulus_on, dtype=np.float64), dt=schedule_step, name=switch_name)
     namespace["background_rate"] = background_rate
     channels = b2.NeuronGroup(
         rates_on.size,
         "evoked_rate : Hz (constant)",
         threshold=f"rand() < (background_rate + {switch_name}(t) * evoked_rate) * dt",
         namespace=namespace,
-        dt=config.dt,
+        clock=clock,
         name=f"{name}_input",
     )
     channels.evoked_rate = (rates_on - float(background_rate)) * b2.Hz
     return channels
 
 
-def _spike_generator(b2, config, name, n_channels, channel_index, spike_times):
+def _spike_generator(b2, name, n_channels, channel_index, spike_times, clock):
     return b2.SpikeGeneratorGroup(
         n_channels,
         np.asarray(channel_index, dtype=np.int64),
         np.asarray(spike_times, dtype=np.float64) * b2.second,
-        dt=config.dt,
+        clock=clock,
         name=f"{name}_input",
     )
 
 
-def _cross_synapses(b2, config: NetworkConfig, source, target, namespace, trial_period, name):
+def _cross_synapses(b2, config: NetworkConfig, source, target, namespace, clock, reward_clock, name):
     # Pair-based STDP with all-to-all pairing through traces apre and apost:
     #   pre spike:  apre += 1,  dw = -a_minus * apost
     #   post spike: apost += 1, dw = +a_plus * apre
@@ -420,7 +434,7 @@ def _cross_synapses(b2, config: NetworkConfig, source, target, namespace, trial_
                 w = clip(w + plastic(t) * a_plus * apre, 0, 1)
             """,
             namespace=namespace,
-            dt=config.dt,
+            clock=clock,
             name=name,
         )
         return synapses
@@ -441,14 +455,14 @@ def _cross_synapses(b2, config: NetworkConfig, source, target, namespace, trial_
             c += a_plus * apre
         """,
         namespace=namespace,
-        dt=config.dt,
+        clock=clock,
         name=name,
     )
-    if trial_period is not None:
+    if reward_clock is not None:
         # c is updated lazily at spikes, so decay it from its last update to now.
         synapses.run_regularly(
             "w = clip(w + eta_reward * reward_signal(t) * c * exp(-(t - lastupdate) / tau_eligibility), 0, 1)",
-            dt=trial_period,
+            clock=reward_clock,
             when="start",
             name=f"{name}_reward",
         )
