@@ -347,8 +347,8 @@ class BindingStage:
         audio : array or Tensor of shape (n_samples, 1, 112, 112)
         """
         device = self.model.embeddings[0].weight.device
-        image = torch.as_tensor(np.asarray(image, dtype=np.float32) if not torch.is_tensor(image) else image, device=device)
-        audio = torch.as_tensor(np.asarray(audio, dtype=np.float32) if not torch.is_tensor(audio) else audio, device=device)
+        image = _as_float_tensor(image, device)
+        audio = _as_float_tensor(audio, device)
         if image.shape[0] != audio.shape[0] or image.shape[0] < 2:
             raise ConfigError(
                 f"A binding batch needs at least 2 pairs and as many images as spectrograms; "
@@ -386,3 +386,9 @@ class BindingStage:
         result = {f"loss_{name}": value / max(n_pairs, 1) for name, value in sums.items()}
         result["pairs_seen"] = self.pairs_seen
         return result
+
+
+def _as_float_tensor(values, device) -> torch.Tensor:
+    if torch.is_tensor(values):
+        return values.to(device=device, dtype=torch.float32)
+    return torch.as_tensor(np.asarray(values, dtype=np.float32), device=device)
