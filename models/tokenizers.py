@@ -1,9 +1,10 @@
 """LeNet-style tokenizers: per-modality CNN encoders followed by a linear map to width d.
 
 The layout follows the LeNet encoders of MultiBench's AV-MNIST baselines
-(``LeNet(1, 6, 3)`` and ``LeNet(1, 6, 5)`` in its example scripts): a 5×5 convolution (padding 2, no bias) with BatchNorm, ReLU and
-2×2 max-pooling, then blocks of a 3×3 convolution (padding 1, no bias) that doubles the
-channels, BatchNorm, ReLU and 2×2 max-pooling. With 6 base channels:
+(``LeNet(1, 6, 3)`` and ``LeNet(1, 6, 5)`` in its example scripts). The first block is a
+5×5 convolution (padding 2, no bias) with BatchNorm, ReLU and 2×2 max-pooling. Each
+further block is a 3×3 convolution (padding 1, no bias) that doubles the channels,
+BatchNorm, ReLU and 2×2 max-pooling. With 6 base channels:
 
 - images (1, 28, 28), 3 blocks: 6 → 12 → 24 → 48 channels, 28 → 14 → 7 → 3 → 1 pixels,
   a 48-d feature vector;
