@@ -1,8 +1,8 @@
 """Decoders that reconstruct an image or a spectrogram from a k-dimensional code.
 
-A linear layer maps the code to a (channels, 7, 7) map, and 4×4 transposed
-convolutions with stride 2 double the side until it reaches the input size:
-7 → 14 → 28 for images, 7 → 14 → 28 → 56 → 112 for spectrograms. A sigmoid keeps the
+A linear layer maps the code to a (channels, 7, 7) map. Transposed 4×4 convolutions
+with stride 2 then double the side until it reaches the input size: 7 → 14 → 28 for
+images, 7 → 14 → 28 → 56 → 112 for spectrograms. A sigmoid keeps the
 output in [0, 1], the range of the data.
 """
 

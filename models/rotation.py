@@ -188,8 +188,8 @@ class SORotation(nn.Module):
         """Move φ(A) into the base rotation and reset the generator to zero.
 
         R is unchanged up to rounding. The optimiser's moment estimates for the
-        generator are left as they are; after a fold they refer to coordinates around
-        the new base, which differ from the old ones by the small rotation φ(A).
+        generator are kept. After a fold they refer to coordinates around the new base,
+        which differ from the old ones only by the small rotation φ(A).
         """
         rotation = self.base.to(torch.float64) @ _MAPS[self.rotation_map](self.skew().to(torch.float64))
         self.base.copy_(orthonormalize(rotation).to(self.base.dtype))
