@@ -124,29 +124,6 @@ def softmax_partials(queries, keys, values, beta, n_chunks, maxima, sums, accumu
 
 
 @njit(**NJIT_SERIAL)
-def retrieve_serial(queries, keys, values, beta, out):
-    """out[q] = softmax(beta keys @ queries[q]) @ values on the calling thread, for small calls.
-
-    Returns False when a score or an output entry is NaN or infinite (see
-    softmax_partials). A parallel region costs microseconds to start even on one
-    thread, as much as the whole computation for a thousand short patterns.
-    """
-    scores = np.empty(_TILE_ROWS, dtype=queries.dtype)
-    finite = True
-    for q in range(queries.shape[0]):
-        row = out[q]
-        _, running_sum, invalid = _softmax_chunk(queries[q], keys, values, 0, keys.shape[0], beta, row, scores)
-        inverse = 1.0 / running_sum
-        for k in range(row.shape[0]):
-            row[k] *= inverse
-            if not (-np.inf < row[k] < np.inf):
-                finite = False
-        if invalid:
-            finite = False
-    return finite
-
-
-@njit(**NJIT_SERIAL)
 def merge_softmax_partials(maxima, sums, accumulators, out):
     """Combine per-chunk partial sums into out[q] = sum_c a_c e^(m_c - M) / sum_c s_c e^(m_c - M)."""
     n_queries, n_chunks = maxima.shape

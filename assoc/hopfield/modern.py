@@ -32,13 +32,13 @@ from assoc.hopfield._validation import (
 
 logger = logging.getLogger(__name__)
 
-# Batches of at least this many queries go through the BLAS path: a GEMM for the scores,
-# the softmax, and a GEMM for the weighted sum. A single query uses the one-pass kernel,
-# which reads the patterns once and splits them over the threads.
-# NOTE: on one core the one-pass kernel was 1.2x faster than the BLAS path for 1e5
-# patterns of 256 features but up to 2.3x slower for 64 features (2-core AMD EPYC,
-# OpenBLAS 0.3.30, loaded by other processes). For 2 to 4 queries BLAS led or tied.
-BLAS_MIN_QUERIES = 2
+# A single query with at least this many multiply-adds goes to the one-pass kernel, which
+# reads the patterns once and splits them over the Numba threads. Everything else takes
+# the BLAS path: a GEMM for the scores, the softmax, and a GEMM for the weighted sum.
+# NOTE: on one core the one-pass kernel was 0.56-0.81x as fast as NumPy's two gemv
+# calls for one query, so it is used only when it can split the work over two or more
+# threads; with two threads on a loaded 2-core AMD EPYC it led for 1e4-1e5 patterns.
+ONE_PASS_MIN_WORK = PARALLEL_MIN_WORK
 
 # The BLAS path scores at most this many (query, pattern) pairs at once: 2**26 entries
 # are 256 MiB in float32 and 512 MiB in float64. Smaller blocks slow the second product
@@ -89,17 +89,6 @@ def _check_stored(keys, values):
 
 def _retrieve_one_pass(queries, keys, values, beta):
     n_queries = queries.shape[0]
-    typed_beta = queries.dtype.type(beta)
-    out = np.empty((n_queries, values.shape[1]), dtype=queries.dtype)
-
-    # The kernels read every stored entry: a flagged score or a non-finite result is
-    # the only way a NaN or infinite entry can show, so the full check runs only then.
-    work = n_queries * keys.shape[0] * (keys.shape[1] + values.shape[1])
-    if work < PARALLEL_MIN_WORK:
-        if not _kernels.retrieve_serial(queries, keys, values, typed_beta, out):
-            _check_stored(keys, values)
-        return out
-
     n_chunks = 1
     if n_queries < get_num_threads():
         n_chunks = max(1, min(get_num_threads() // n_queries, keys.shape[0] // _MIN_CHUNK_ROWS))
@@ -107,8 +96,13 @@ def _retrieve_one_pass(queries, keys, values, beta):
     sums = np.empty((n_queries, n_chunks), dtype=np.float64)
     accumulators = np.empty((n_queries, n_chunks, values.shape[1]), dtype=queries.dtype)
     invalid = np.empty((n_queries, n_chunks), dtype=np.bool_)
+    typed_beta = queries.dtype.type(beta)
     _kernels.softmax_partials(queries, keys, values, typed_beta, n_chunks, maxima, sums, accumulators, invalid)
+    out = np.empty((n_queries, values.shape[1]), dtype=queries.dtype)
     _kernels.merge_softmax_partials(maxima, sums, accumulators, out)
+
+    # The kernel has read every stored entry: a flagged score or a non-finite result is
+    # the only way a NaN or infinite entry can show, so the full check runs only then.
     if invalid.any() or not all_finite(out):
         _check_stored(keys, values)
     return out
@@ -143,13 +137,15 @@ def _retrieve_blas(queries, keys, values, beta):
 
 def _retrieve_step(queries, keys, values, beta):
     """Run one retrieval step on validated, contiguous arrays of one dtype, checking the stored arrays."""
-    if queries.shape[0] >= BLAS_MIN_QUERIES:
-        if values is not keys:
-            # Scores certify the keys only. A zero weight times an infinite value is NaN
-            # in IEEE arithmetic, but BLAS libraries need not evaluate such products.
-            check_finite("values", values)
-        return _retrieve_blas(queries, keys, values, beta)
-    return _retrieve_one_pass(queries, keys, values, beta)
+    work = queries.shape[0] * keys.shape[0] * (keys.shape[1] + values.shape[1])
+    if queries.shape[0] == 1 and work >= ONE_PASS_MIN_WORK and get_num_threads() > 1:
+        return _retrieve_one_pass(queries, keys, values, beta)
+
+    if values is not keys:
+        # Scores certify the keys only. A zero weight times an infinite value is NaN in
+        # IEEE arithmetic, but BLAS libraries need not evaluate such products.
+        check_finite("values", values)
+    return _retrieve_blas(queries, keys, values, beta)
 
 
 def attention_weights(queries, patterns, beta: float) -> np.ndarray:

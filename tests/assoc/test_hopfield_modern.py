@@ -176,32 +176,47 @@ def test_single_query_vector_returns_vector():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_queries", [1, 3])
-def test_parallel_one_pass_kernel_equals_reference(monkeypatch, dtype, n_queries):
-    # Force the parallel kernel, which splits 9000 patterns into chunks for a single query.
-    monkeypatch.setattr(modern, "PARALLEL_MIN_WORK", 0)
+def test_one_pass_kernel_equals_reference(dtype, n_queries):
+    # 9000 patterns are split into chunks over the threads for a single query.
     rng = np.random.default_rng(13)
-    patterns = rng.normal(size=(9000, 12)).astype(dtype)
+    keys = rng.normal(size=(9000, 12)).astype(dtype)
+    values = rng.normal(size=(9000, 5)).astype(dtype)
     queries = rng.normal(size=(n_queries, 12)).astype(dtype)
-    got = modern._retrieve_one_pass(queries, patterns, patterns, 0.7)
     tolerance = 1e-12 if dtype == np.float64 else 1e-4
-    np.testing.assert_allclose(got, reference.retrieve(queries, patterns, 0.7), rtol=0, atol=tolerance)
+
+    auto = modern._retrieve_one_pass(queries, keys, keys, 0.7)
+    hetero = modern._retrieve_one_pass(queries, keys, values, 0.7)
+
+    np.testing.assert_allclose(auto, reference.retrieve(queries, keys, 0.7), rtol=0, atol=tolerance)
+    np.testing.assert_allclose(hetero, reference.hetero_retrieve(queries, keys, values, 0.7), rtol=0, atol=tolerance)
 
 
-def test_parallel_one_pass_flags_nan(monkeypatch):
-    monkeypatch.setattr(modern, "PARALLEL_MIN_WORK", 0)
-    patterns = np.ones((9000, 4))
-    patterns[8000, 2] = np.nan
+def test_one_pass_kernel_flags_nan():
+    keys = np.ones((9000, 4))
+    keys[8000, 2] = np.nan
     with pytest.raises(ConfigError, match="patterns contains NaN"):
-        retrieve(np.ones(4), patterns, 1.0)
+        modern._retrieve_one_pass(np.ones((1, 4)), keys, keys, 1.0)
+    values = np.ones((9000, 2))
+    values[10, 1] = np.inf
+    with pytest.raises(ConfigError, match="values contains NaN"):
+        modern._retrieve_one_pass(np.ones((1, 4)), np.ones((9000, 4)), values, 1.0)
+
+
+def test_single_large_query_uses_one_pass_result():
+    # 70000 patterns of 16 features pass the one-pass threshold with two threads or more.
+    rng = np.random.default_rng(14)
+    patterns = rng.normal(size=(70000, 16))
+    query = rng.normal(size=16)
+    np.testing.assert_allclose(retrieve(query, patterns, 0.5), reference.retrieve(query[None], patterns, 0.5)[0], atol=1e-12)
 
 
 def test_one_pass_and_blas_paths_agree():
     rng = np.random.default_rng(12)
     patterns = rng.normal(size=(500, 16))
-    queries = rng.normal(size=(modern.BLAS_MIN_QUERIES, 16))
-    blas = retrieve(queries, patterns, 0.9)
-    one_at_a_time = np.stack([retrieve(query, patterns, 0.9) for query in queries])
-    np.testing.assert_allclose(blas, one_at_a_time, atol=1e-12)
+    queries = rng.normal(size=(4, 16))
+    blas = modern._retrieve_blas(queries, patterns, patterns, 0.9)
+    one_pass = modern._retrieve_one_pass(queries, patterns, patterns, 0.9)
+    np.testing.assert_allclose(blas, one_pass, atol=1e-12)
 
 
 def test_mixed_precision_promotes_to_float64():
