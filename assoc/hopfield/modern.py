@@ -108,6 +108,18 @@ def _retrieve_one_pass(queries, keys, values, beta):
     return out
 
 
+def _shift_rows(scores, beta) -> bool:
+    """Replace each row s of ``scores`` by beta (s - max s); return whether every s was finite.
+
+    NumPy's max and min propagate NaN, and one of them is infinite whenever the row
+    holds an infinite entry, so both finite means every entry is finite.
+    """
+    row_maxima = scores.max(axis=1)
+    finite = all_finite(row_maxima) and all_finite(scores.min(axis=1))
+    _kernels.shift_rows_inplace(scores, row_maxima, scores.dtype.type(beta))
+    return finite
+
+
 def _retrieve_blas(queries, keys, values, beta):
     n_queries, n_keys = queries.shape[0], keys.shape[0]
     out = np.empty((n_queries, values.shape[1]), dtype=queries.dtype)
@@ -124,7 +136,7 @@ def _retrieve_blas(queries, keys, values, beta):
         # (n_queries, n_value_features) product instead of the larger score matrix.
         # With finite queries, a NaN or infinite key entry always leaves a NaN or
         # infinite score, so finite scores certify the keys without another pass.
-        if not _kernels.shift_rows_inplace(block_scores, queries.dtype.type(beta)):
+        if not _shift_rows(block_scores, beta):
             _check_stored(keys, values)
         np.exp(block_scores, out=block_scores)
         row_sums = block_scores.sum(axis=1)
@@ -168,7 +180,7 @@ def attention_weights(queries, patterns, beta: float) -> np.ndarray:
     n_queries, n_patterns = queries.shape[0], patterns.shape[0]
     weights = np.empty((n_queries, n_patterns), dtype=queries.dtype)
     np.matmul(queries, patterns.T, out=weights)
-    if not _kernels.shift_rows_inplace(weights, queries.dtype.type(beta)):
+    if not _shift_rows(weights, beta):
         check_finite("patterns", patterns)
     np.exp(weights, out=weights)
     weights /= weights.sum(axis=1, keepdims=True)
