@@ -130,6 +130,7 @@ def test_fraction_over_protocol_blocks(paired_run):
     assert np.all(np.diff(results.block_time) > 0)
 
 
+@pytest.mark.slow
 def test_same_seed_gives_same_spikes():
     config = SpikingConfig(
         network=NetworkConfig(n_neurons=10),
