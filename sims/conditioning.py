@@ -3,7 +3,7 @@
 The experiment, for one seed:
 
 1. the unimodal stage of the binding runner (``sims.learners.train_unimodal``), which
-   never sees a pair, stored under ``/stages/unimodal`` so that a resumed run skips it;
+   trains on no pair, stored under ``/stages/unimodal`` so that a resumed run skips it;
 2. stimuli from the frozen codes. Each cue letter of a design names a digit; its
    vector is a code of that digit in the CS modality (``cs_modality``, visual by
    default). The US is a code of ``us_digit`` in the other modality, so with the

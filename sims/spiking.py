@@ -1,6 +1,6 @@
 """The spiking conditioning protocol as an experiment: a TOML config with seeds, run into one file.
 
-A config holds ``kind = "spiking-conditioning"``, ``name``, ``description``,
+A config contains ``kind = "spiking-conditioning"``, ``name``, ``description``,
 ``seeds``, an optional ``[quick]`` table, and every other key as
 ``SpikingConfig.from_mapping`` reads it (``[network]``, ``[protocol]``, ``target``,
 ``code_dim``, ``alpha``, ``rate_bin``; times and rates as strings such as

@@ -30,7 +30,7 @@ recorded as failed with its error and traceback.
 
 Workers run one thread each, and the variables in :data:`THREAD_ENV` pin BLAS,
 OpenMP, numba and torch to one thread. A local cluster sets them before its worker
-processes start (dask's ``distributed.nanny.pre-spawn-environ``); on an existing
+processes start (dask's ``distributed.nanny.pre-spawn-environ``). On an existing
 cluster the task can only set what is still settable at run time (torch, numba and
 threadpoolctl limits), so start those workers with the variables set.
 """
@@ -47,6 +47,7 @@ import re
 import time
 import tomllib
 import traceback
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,7 +98,7 @@ class ExperimentKind:
     run : callable
         ``run(config, seed=, out=, resume=, progress_factory=, splits=)``.
     is_complete : callable
-        ``is_complete(path)``: whether the run file holds a finished run.
+        ``is_complete(path)``: whether the run file contains a finished run.
     final_metrics : callable
         ``final_metrics(path)`` returns ``{learner: {metric: value}}``.
     curves : callable
@@ -223,7 +224,7 @@ def parse_grid(specs: Sequence[str]) -> dict[str, list]:
     """Parse ``KEY=V1,V2,...`` strings into ``{key: [values]}``, in the order given.
 
     Each value is read as a TOML value (``1000``, ``0.5``, ``true``, ``"text"``,
-    ``[1, 2]``); a value that is not valid TOML is kept as a string, so
+    ``[1, 2]``). A value that is not valid TOML is kept as a string, so
     ``topology=hexagonal,rectangular`` needs no quotes. Commas inside brackets or
     quotes do not split values.
     """
@@ -360,7 +361,7 @@ def pin_threads() -> None:
 def run_task(spec: Mapping) -> dict:
     """Run one (grid point, seed) of a sweep in the calling process and return a summary.
 
-    ``spec`` holds ``kind``, ``config_text``, ``quick``, ``seed`` and ``path``. The
+    ``spec`` contains ``kind``, ``config_text``, ``quick``, ``seed`` and ``path``. The
     task counts its attempt in ``<path>.attempts`` first, then skips the run when the
     file is already complete and otherwise runs or resumes it. Exceptions propagate, so
     that dask retries the task.
@@ -737,7 +738,12 @@ def summarize_sweep(directory: str | Path) -> SweepSummary:
                 length = min(len(x), *(len(stack) for stack in stacks))
                 values = np.stack([stack[:length] for stack in stacks])
                 mean = np.nanmean(values, axis=0) if values.size else values
-                sd = np.nanstd(values, axis=0, ddof=1) if len(stacks) > 1 else np.full(length, np.nan)
+                sd = np.full(length, np.nan)
+                if len(stacks) > 1:
+                    # A trial where fewer than two seeds are finite gets NaN, without numpy's warning.
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", RuntimeWarning)
+                        sd = np.nanstd(values, axis=0, ddof=1)
                 curves.setdefault(metric, {}).setdefault(learner, {})[label] = (x[:length], mean, sd)
     return SweepSummary(rows=rows, curves=curves, x_label=kind.x_label, failed=failed)
 

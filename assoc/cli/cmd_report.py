@@ -19,7 +19,9 @@ def register(subparsers) -> None:
             "summary.md, and print the summary table."
         ),
     )
-    report.add_argument("run_file", metavar="FILE.h5", help="run file written by assoc run")
+    report.add_argument(
+        "run_file", metavar="FILE.h5|DIR", help="run file written by assoc run, or a sweep directory written by assoc sweep"
+    )
     report.add_argument(
         "--out", default=None, metavar="DIR", help="output directory (default: <run file without .h5>_report)"
     )
@@ -29,7 +31,17 @@ def register(subparsers) -> None:
 
 def run_report(args) -> int:
     """Write the report and print the table and the output directory."""
+    from pathlib import Path
+
     from sims.report import write_report
+
+    if Path(args.run_file).is_dir():
+        from sims.sweep import write_sweep_report
+
+        sweep_report = write_sweep_report(args.run_file, args.out)
+        sys.stdout.write(sweep_report.summary_path.read_text(encoding="utf-8"))
+        sys.stdout.write(f"\nplots and summary: {sweep_report.directory}/ ({len(sweep_report.plots)} curve PNGs)\n")
+        return 0
 
     report = write_report(args.run_file, args.out, tsne=not args.no_tsne)
     sys.stdout.write(report.table.read_text(encoding="utf-8"))

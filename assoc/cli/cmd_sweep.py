@@ -23,6 +23,8 @@ def register(subparsers) -> None:
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+
+    # What to run.
     sweep.add_argument(
         "experiment", metavar="NAME|FILE", help="built-in experiment (binding, conditioning, spiking-conditioning) or TOML file"
     )
@@ -34,13 +36,15 @@ def register(subparsers) -> None:
         help="dotted config key and its values, for example binding.budget_pairs=1000,2000; repeat for more keys",
     )
     sweep.add_argument("--seeds", default=None, metavar="START:STOP", help="seeds START..STOP-1, or N,M,... (default: the config's)")
+
+    # Where and how it runs.
     sweep.add_argument(
         "--scheduler", default=None, metavar="ADDRESS", help="address of a running dask scheduler (default: start a local cluster)"
     )
     sweep.add_argument("--out", default=None, metavar="DIR", help="output directory (default: sweeps/<experiment name>)")
     sweep.add_argument("--workers", type=int, default=2, metavar="N", help="worker processes of the local cluster, one thread each")
     sweep.add_argument("--retries", type=int, default=1, metavar="N", help="times a failed task is run again")
-    sweep.add_argument("--quick", action="store_true", help="use the config's [quick] sizes")
+    sweep.add_argument("--quick", action="store_true", help="use the config's smaller [quick] sizes, for a smoke test")
     sweep.add_argument("--dataset", default=None, help="dataset to run on (demo or avmnist); default: the config's")
     sweep.add_argument("--data-dir", default=None, metavar="DIR", help="raw MNIST + FSDD directory for avmnist")
     sweep.add_argument("--no-report", action="store_true", help="skip summary.md and the plots")

@@ -79,7 +79,8 @@ def test_run_file_has_trial_axis_and_stages(blocking_run):
         assert reader.seed == 0
         assert reader.package_versions["numpy"]
         reinforced = reader.metric("blocking.Blocking", "reinforced")
-        assert reinforced[:30].all() and not reinforced[30:].any()
+        assert reinforced[:30].all()
+        assert not reinforced[30:].any()
 
 
 def test_resume_of_complete_run_changes_nothing(blocking_run, demo_splits):

@@ -209,3 +209,33 @@ def test_spiking_grid_point():
 def test_task_name_is_file_safe():
     assert task_name({"a.b": 1, "c": "x/y"}, 3) == "a.b=1-c=x_y-seed3"
     assert task_name({}, 0) == "base-seed0"
+
+
+def test_cli_exits_nonzero_on_failure(tmp_path, config_path, client, capsys):
+    from assoc.cli import main
+
+    argv = ["sweep", str(config_path), "--grid", "dataset=nosuch", "--seeds", "0", "--retries", "0",
+            "--scheduler", client.scheduler.address, "--out", str(tmp_path), "--no-report"]  # fmt: skip
+    assert main(argv) == 1
+    output = capsys.readouterr().out
+    assert "FAILED dataset=nosuch-seed0 after 1 attempt(s)" in output
+    assert "0 of 1 tasks done" in output
+
+
+def test_cli_rejects_bad_grid_key(tmp_path, config_path):
+    from assoc.cli import main
+
+    argv = ["sweep", str(config_path), "--grid", "beta_pluss=0.1", "--out", str(tmp_path)]
+    assert main(argv) == 1
+    assert not (tmp_path / "index.json").exists()
+
+
+@pytest.mark.slow
+def test_cli_report_of_sweep_directory(finished_sweep, tmp_path, capsys, close_figures):
+    from assoc.cli import main
+
+    out, _, _ = finished_sweep
+    assert main(["report", str(out), "--out", str(tmp_path)]) == 0
+    assert "| beta_plus=0.3 | blocking.Blocking | strength_B |" in capsys.readouterr().out
+    assert (tmp_path / "summary.md").is_file()
+    assert (tmp_path / "curve_strength_B.png").is_file()
