@@ -209,6 +209,11 @@ def resolve_experiment(name_or_path: str | Path) -> ExperimentKind:
     return experiment_kind(str(kind))
 
 
+def builtin_descriptions() -> dict[str, str]:
+    """Return the name and description of every built-in experiment of every kind, for ``assoc list``."""
+    return {name: experiment_kind(name).load(name).description for name in _KIND_FACTORIES}
+
+
 def load_experiment(name_or_path: str | Path, *, quick: bool = False, dataset: str | None = None):
     """Return (kind, validated config) for a built-in name or a TOML file of any kind."""
     kind = resolve_experiment(name_or_path)

@@ -93,3 +93,53 @@ def sweep_command(args) -> int:
         report = write_sweep_report(result.index_path.parent)
         sys.stdout.write(f"report: {report.summary_path} and {len(report.plots)} plots in {report.directory}/\n")
     return 1 if result.failed else 0
+
+
+def run_other_experiment(args) -> int:
+    """Run a conditioning or spiking-conditioning experiment for ``assoc run``; return the exit code.
+
+    ``args`` carries the options of ``assoc run`` (experiment, dataset, data_dir, out,
+    seed, quick, resume, threads). Prints each seed's final metrics and run file.
+    """
+    from assoc.errors import ConfigError
+    from assoc.progress import progress_bar
+    from sims.sweep import apply_point, load_experiment
+
+    kind, config = load_experiment(args.experiment, quick=args.quick, dataset=args.dataset)
+    if kind.name == "binding":
+        raise ConfigError(f"{args.experiment} is a binding experiment; the binding runner runs it.")
+    if getattr(args, "threads", 1) < 1:
+        raise ConfigError(f"--threads must be at least 1; got {args.threads}.")
+    if args.data_dir is not None:
+        config = apply_point(kind, config, {"data_dir": args.data_dir})
+    if kind.name != "spiking-conditioning":
+        import torch
+
+        torch.set_num_threads(getattr(args, "threads", 1))
+    seeds = [args.seed] if args.seed is not None else list(config.seeds)
+    if args.out is not None and len(seeds) > 1:
+        logger.warning("--out names one file, so only seed %d of %s runs; pass --seed to choose", seeds[0], seeds)
+        seeds = seeds[:1]
+
+    for seed in seeds:
+        result = kind.run(
+            config,
+            seed=seed,
+            out=args.out,
+            resume=args.resume,
+            progress_factory=lambda description, unit: progress_bar(description, unit=unit),
+        )
+        sys.stdout.write(_metrics_table(result.final_metrics) + f"\nrun file: {result.path}\n")
+    return 0
+
+
+def _metrics_table(final_metrics: dict) -> str:
+    """Return a Markdown table: one row per learner or group, one column per final metric (blank where absent)."""
+    columns = []
+    for metrics in final_metrics.values():
+        columns += [key for key in metrics if key not in columns and not key.startswith("strength_digit")]
+    lines = ["| | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for learner, metrics in final_metrics.items():
+        cells = [f"{metrics[key]:.3g}" if key in metrics else "" for key in columns]
+        lines.append(f"| {learner} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

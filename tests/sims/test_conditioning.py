@@ -115,3 +115,28 @@ def test_missing_cue_digit_raises():
     text = TINY.replace("C = 5\n", "")
     with pytest.raises(ConfigError, match="no digit for cue\\(s\\) C"):
         parse_conditioning_config(text)
+
+
+def test_run_command_prints_final_metrics(blocking_run, tmp_path, capsys):
+    import argparse
+
+    from assoc.cli.cmd_sweep import run_other_experiment
+
+    config_path = tmp_path / "tiny.toml"
+    config_path.write_text(TINY, encoding="utf-8")
+    args = argparse.Namespace(
+        experiment=str(config_path), dataset=None, data_dir=None, out=str(blocking_run.path),
+        seed=0, quick=False, resume=True, threads=1,
+    )  # fmt: skip
+    assert run_other_experiment(args) == 0
+    output = capsys.readouterr().out
+    assert "| blocking.Blocking |" in output
+    assert f"run file: {blocking_run.path}" in output
+
+
+def test_builtin_descriptions_cover_every_kind():
+    from sims.sweep import builtin_descriptions
+
+    descriptions = builtin_descriptions()
+    assert set(descriptions) == {"binding", "conditioning", "spiking-conditioning"}
+    assert all(descriptions.values())
