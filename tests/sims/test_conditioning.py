@@ -140,3 +140,12 @@ def test_builtin_descriptions_cover_every_kind():
     descriptions = builtin_descriptions()
     assert set(descriptions) == {"binding", "conditioning", "spiking-conditioning"}
     assert all(descriptions.values())
+
+
+@pytest.mark.slow
+def test_item_stimuli_also_block(tmp_path, demo_splits):
+    config = parse_conditioning_config(TINY.replace('dataset = "demo"', 'dataset = "demo"\nstimuli = "item"'))
+    result = run_conditioning_experiment(config, seed=0, out=tmp_path / "items.h5", splits=demo_splits)
+    blocked = result.final_metrics["blocking.Blocking"]["strength_B"]
+    control = result.final_metrics["blocking.Control"]["strength_B"]
+    assert blocked < 0.5 * control
