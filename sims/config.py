@@ -104,6 +104,15 @@ reconstruction_size = 100
 [datasets.avmnist.learners.gradient]
 batch_size = 128
 
+# AV-MNIST codes are larger than the demo's (centred squared norms about 200 to 260,
+# up to 2,500, against 3 to 54): the delta rule is stable only for
+# alpha * beta_plus * |z|^2 < 2, and beta * |z|^2 sets how sharp Hopfield recall is.
+[datasets.avmnist.learners.delta]
+beta_plus = 2e-4
+
+[datasets.avmnist.learners.hopfield]
+beta = 0.02
+
 [quick]
 limit = 300
 snapshot_size = 50
