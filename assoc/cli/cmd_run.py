@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 
@@ -19,7 +18,6 @@ def register(subparsers) -> None:
             "with a checkpoint every binding.checkpoint_every pairs. Writes one HDF5 run file per seed and a "
             "report (PNG plots and summary.md) beside it, then prints the comparison table and the paths."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     run.add_argument("experiment", metavar="NAME|FILE", help="built-in experiment name (see assoc list) or TOML file")
     run.add_argument("--dataset", default=None, help="dataset to run on (demo or avmnist); default: the config's")
@@ -35,7 +33,7 @@ def register(subparsers) -> None:
         type=int,
         default=1,
         metavar="N",
-        help="torch threads; a resumed run must use the same number to repeat the same numbers",
+        help="torch threads (default: 1); a resumed run must use the same number to repeat the same numbers",
     )
     run.add_argument("--no-report", action="store_true", help="skip the PNG plots and summary.md")
     run.set_defaults(func=run_command)
