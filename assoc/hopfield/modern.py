@@ -32,13 +32,16 @@ from assoc.hopfield._validation import (
 
 logger = logging.getLogger(__name__)
 
-# A single query with at least this many multiply-adds goes to the one-pass kernel, which
-# reads the patterns once and splits them over the Numba threads. Everything else takes
-# the BLAS path: a GEMM for the scores, the softmax, and a GEMM for the weighted sum.
-# NOTE: on one core the one-pass kernel was 0.56-0.81x as fast as NumPy's two gemv
-# calls for one query, so it is used only when it can split the work over two or more
-# threads; with two threads on a loaded 2-core AMD EPYC it led for 1e4-1e5 patterns.
+# A single query of at least ONE_PASS_MIN_WORK multiply-adds and ONE_PASS_MIN_FEATURES
+# key features goes to the one-pass kernel, which reads the patterns once and splits them
+# over the Numba threads. Everything else takes the BLAS path: a GEMM for the scores,
+# the softmax, and a GEMM for the weighted sum.
+# NOTE: limits from benchmarks/bench_hopfield.py on a 2-core AMD EPYC shared with other
+# jobs. On one thread the one-pass kernel ran at 0.56-0.81x of NumPy's two gemv calls,
+# so it needs two threads or more. With two threads it led for 1e5 patterns of 256
+# features in 5 of 6 runs, but with 64 features it fell to 0.1x in 2 of 6 runs.
 ONE_PASS_MIN_WORK = PARALLEL_MIN_WORK
+ONE_PASS_MIN_FEATURES = 128
 
 # The BLAS path scores at most this many (query, pattern) pairs at once: 2**26 entries
 # are 256 MiB in float32 and 512 MiB in float64. Smaller blocks slow the second product
@@ -150,7 +153,8 @@ def _retrieve_blas(queries, keys, values, beta):
 def _retrieve_step(queries, keys, values, beta):
     """Run one retrieval step on validated, contiguous arrays of one dtype, checking the stored arrays."""
     work = queries.shape[0] * keys.shape[0] * (keys.shape[1] + values.shape[1])
-    if queries.shape[0] == 1 and work >= ONE_PASS_MIN_WORK and get_num_threads() > 1:
+    one_pass = queries.shape[0] == 1 and keys.shape[1] >= ONE_PASS_MIN_FEATURES and work >= ONE_PASS_MIN_WORK
+    if one_pass and get_num_threads() > 1:
         return _retrieve_one_pass(queries, keys, values, beta)
 
     if values is not keys:
