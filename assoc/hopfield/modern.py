@@ -135,7 +135,7 @@ def _retrieve_blas(queries, keys, values, beta):
         block_scores = scores[: stop - start]
         np.matmul(queries[start:stop], keys.T, out=block_scores)
 
-        # exp(beta (s - max s)) in place; the division by the row sums is applied to the
+        # exp(beta (s - max s)) in place. The division by the row sums is applied to the
         # (n_queries, n_value_features) product instead of the larger score matrix.
         # With finite queries, a NaN or infinite key entry always leaves a NaN or
         # infinite score, so finite scores certify the keys without another pass.
