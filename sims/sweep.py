@@ -48,6 +48,7 @@ import time
 import tomllib
 import traceback
 import warnings
+from concurrent.futures import CancelledError
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -530,6 +531,12 @@ def run_sweep(
 
     if pending:
         with _client(scheduler, client, workers) as active:
+            if kind.name == "spiking-conditioning":
+                # brian2 installs a SIGINT handler when it is first imported, which only the main
+                # thread may do, and dask runs tasks in other threads; client.run uses the main one.
+                # NOTE: a worker that joins the cluster after this call has not imported brian2, so
+                # spiking tasks sent to it fail with "signal only works in main thread".
+                active.run(_import_brian2)
             futures = {}
             for spec, entry in pending:
                 future = active.submit(run_task, spec, key=f"assoc-sweep-{spec['name']}-{os.urandom(4).hex()}",
@@ -547,6 +554,10 @@ def run_sweep(
     return SweepResult(index_path=index_path, tasks=entries)
 
 
+def _import_brian2() -> None:
+    import brian2  # noqa: F401
+
+
 def _record_outcome(future, spec: Mapping, entry: dict) -> None:
     if future.status == "finished":
         summary = future.result()
@@ -554,8 +565,12 @@ def _record_outcome(future, spec: Mapping, entry: dict) -> None:
                      wall_seconds=summary["wall_seconds"], skipped=summary["skipped"])  # fmt: skip
         logger.info("task %s finished in %.1f s", spec["name"], summary["wall_seconds"])
         return
-    error = future.exception()
-    trace = future.traceback()
+    try:
+        error = future.exception()
+        trace = future.traceback()
+    except CancelledError as cancelled:
+        # A cancelled future (for example after its worker was shut down) has no exception of its own.
+        error, trace = cancelled, None
     entry.update(
         status="failed",
         error=f"{type(error).__name__}: {error}",

@@ -239,3 +239,14 @@ def test_cli_report_of_sweep_directory(finished_sweep, tmp_path, capsys, close_f
     assert "| beta_plus=0.3 | blocking.Blocking | strength_B |" in capsys.readouterr().out
     assert (tmp_path / "summary.md").is_file()
     assert (tmp_path / "curve_strength_B.png").is_file()
+
+
+@pytest.mark.slow
+def test_spiking_protocol_runs_as_sweep(tmp_path, client):
+    result = run_sweep("spiking-conditioning", {"network.n_neurons": [20]}, tmp_path, seeds=[0], quick=True, client=client)
+    assert not result.failed
+    assert (tmp_path / "network.n_neurons=20-seed0.h5").is_file()
+    summary = summarize_sweep(tmp_path)
+    metrics = {row["metric"] for row in summary.rows}
+    assert "posttest_cross_modal_fraction_auditory" in metrics
+    assert "cs_fraction_auditory" in summary.curves
