@@ -323,7 +323,7 @@ def conditioning_config_to_toml(config: ConditioningConfig) -> str:
     data = _config_dict(config)
     lines = []
     for key, value in data.items():
-        if not isinstance(value, dict) and value is not None:
+        if not isinstance(value, dict):
             lines.append(f"{key} = {_toml_value(value)}")
     for key, value in data.items():
         if isinstance(value, dict):
@@ -347,7 +347,8 @@ def _config_dict(config: ConditioningConfig) -> dict:
             value = dataclasses.asdict(value)
         elif isinstance(value, tuple):
             value = list(value)
-        data[field.name] = value
+        if value is not None:
+            data[field.name] = value
     return data
 
 

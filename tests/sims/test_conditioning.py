@@ -149,3 +149,17 @@ def test_item_stimuli_also_block(tmp_path, demo_splits):
     blocked = result.final_metrics["blocking.Blocking"]["strength_B"]
     control = result.final_metrics["blocking.Control"]["strength_B"]
     assert blocked < 0.5 * control
+
+
+def test_replace_keeps_config_valid():
+    config = load_conditioning_config("conditioning", quick=True)
+    assert config.replace(data_dir="raw").data_dir == "raw"
+    assert config.replace(limit=100).quick
+    with pytest.raises(ConfigError, match="Unknown config key 'limits'"):
+        config.replace(limits=100)
+
+
+def test_whiten_off_round_trips():
+    config = parse_conditioning_config(TINY.replace('dataset = "demo"', 'dataset = "demo"\nwhiten = false'))
+    assert config.whiten_ridge is None
+    assert parse_conditioning_config(conditioning_config_to_toml(config)) == config
