@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 
@@ -22,17 +21,16 @@ def register(subparsers) -> None:
             "history.jsonl are written to --out after every epoch; rerunning with the same --out "
             "resumes from the latest checkpoint."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    rotation.add_argument("--dataset", default="avmnist", help="dataset name: avmnist or demo")
-    rotation.add_argument("--data-dir", default=None, help="raw MNIST + FSDD directory for avmnist")
-    rotation.add_argument("--variant", choices=VARIANTS, default="rotation", help="model or ablation to train")
-    rotation.add_argument("--epochs", type=int, default=None, help="epochs to train (default: the config's 5)")
+    rotation.add_argument("--dataset", default="avmnist", help="dataset name: avmnist or demo (default: avmnist)")
+    rotation.add_argument("--data-dir", default=None, help="raw MNIST + FSDD directory for avmnist (default: $ASSOC_DATA_DIR)")
+    rotation.add_argument("--variant", choices=VARIANTS, default="rotation", help="model or ablation to train (default: rotation)")
+    rotation.add_argument("--epochs", type=int, default=None, help="epochs to train (default: 5)")
     rotation.add_argument("--limit", type=int, default=None, help="keep at most this many pairs per split")
     rotation.add_argument("--degrade-images", action="store_true", help="use the PCA-degraded image variant")
-    rotation.add_argument("--out", default=None, help="output directory for checkpoints and history.jsonl")
-    rotation.add_argument("--seed", type=int, default=None, help="seed of weights, rotations, data and batch order")
-    rotation.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to train")
+    rotation.add_argument("--out", default=None, help="output directory for checkpoints and history.jsonl (default: write nothing)")
+    rotation.add_argument("--seed", type=int, default=None, help="seed of weights, rotations, data and batch order (default: 0)")
+    rotation.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to train; auto picks CUDA when present (default: auto)")
     rotation.add_argument(
         "--set",
         dest="overrides",
