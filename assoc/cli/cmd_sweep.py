@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 
@@ -21,7 +20,6 @@ def register(subparsers) -> None:
             "skipped on a rerun; a failing task is retried --retries times and then reported. Exits with 1 "
             "when any task failed. Ends by writing summary.md and plots (mean ± sd across seeds) to OUT/report."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
 
     # What to run.
@@ -41,9 +39,14 @@ def register(subparsers) -> None:
     sweep.add_argument(
         "--scheduler", default=None, metavar="ADDRESS", help="address of a running dask scheduler (default: start a local cluster)"
     )
-    sweep.add_argument("--out", default=None, metavar="DIR", help="output directory (default: sweeps/<experiment name>)")
-    sweep.add_argument("--workers", type=int, default=2, metavar="N", help="worker processes of the local cluster, one thread each")
-    sweep.add_argument("--retries", type=int, default=1, metavar="N", help="times a failed task is run again")
+    sweep.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output directory (default: sweeps/<experiment name>, with -quick appended under --quick)",
+    )
+    sweep.add_argument("--workers", type=int, default=2, metavar="N", help="worker processes of the local cluster, one thread each (default: 2)")
+    sweep.add_argument("--retries", type=int, default=1, metavar="N", help="times a failed task is run again (default: 1)")
     sweep.add_argument("--quick", action="store_true", help="use the config's smaller [quick] sizes, for a smoke test")
     sweep.add_argument("--dataset", default=None, help="dataset to run on (demo or avmnist); default: the config's")
     sweep.add_argument("--data-dir", default=None, metavar="DIR", help="raw MNIST + FSDD directory for avmnist")
