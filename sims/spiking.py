@@ -1,10 +1,10 @@
 """The spiking conditioning protocol as an experiment: a TOML config with seeds, run into one file.
 
 A config contains ``kind = "spiking-conditioning"``, ``name``, ``description``,
-``seeds``, an optional ``[quick]`` table, and every other key as
-``SpikingConfig.from_mapping`` reads it (``[network]``, ``[protocol]``, ``target``,
-``code_dim``, ``alpha``, ``rate_bin``; times and rates as strings such as
-``"20 ms"``). :func:`run_spiking_experiment` calls
+``seeds`` and an optional ``[quick]`` table. Every other key goes to
+``SpikingConfig.from_mapping`` as it is: ``[network]``, ``[protocol]``, ``target``,
+``code_dim``, ``alpha`` and ``rate_bin``, with times and rates as strings such as
+``"20 ms"``. :func:`run_spiking_experiment` calls
 ``assoc.spiking.experiment.run_spiking_conditioning`` and writes its run file under a
 temporary name, renamed when complete, so a file at the final path is always a finished
 run. The layout is the spiking model's own (see ``write_run_file``), not the binding
