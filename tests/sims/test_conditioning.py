@@ -173,3 +173,21 @@ def test_generalization_follows_similarity(blocking_run):
     with RunReader(blocking_run.path) as reader:
         stimuli = reader.stage("stimuli")
     assert np.allclose(np.diag(stimuli["similarity_raw"]), 1.0)
+
+
+def test_resume_completes_a_cut_group(blocking_run, tmp_path, demo_splits):
+    import shutil
+
+    import h5py
+
+    # Roll one group back to 10 committed trials, as a kill after trial 10 would leave it.
+    path = tmp_path / "cut.h5"
+    shutil.copy(blocking_run.path, path)
+    with h5py.File(path, "r+") as handle:
+        handle["learners/blocking.Control"].attrs["n_checkpoints"] = 10
+    config = parse_conditioning_config(TINY)
+    resumed = run_conditioning_experiment(config, seed=0, out=path, resume=True, splits=demo_splits)
+    for group, metrics in blocking_run.final_metrics.items():
+        assert resumed.final_metrics[group] == pytest.approx(metrics)
+    with RunReader(path) as reader:
+        assert np.array_equal(reader.pairs_seen("blocking.Control"), np.arange(1, 33))
