@@ -126,12 +126,15 @@ def test_run_command_prints_final_metrics(blocking_run, tmp_path, capsys):
     config_path.write_text(TINY, encoding="utf-8")
     args = argparse.Namespace(
         experiment=str(config_path), dataset=None, data_dir=None, out=str(blocking_run.path),
-        seed=0, quick=False, resume=True, threads=1,
+        seed=0, quick=False, resume=True, threads=1, no_report=False,
     )  # fmt: skip
     assert run_other_experiment(args) == 0
     output = capsys.readouterr().out
     assert "| blocking.Blocking |" in output
     assert f"run file: {blocking_run.path}" in output
+    report = blocking_run.path.with_name(blocking_run.path.stem + "_report")
+    assert f"plots: {report}/" in output
+    assert (report / "curve_strength_B.png").is_file()
 
 
 def test_builtin_descriptions_cover_every_kind():
