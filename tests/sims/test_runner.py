@@ -232,3 +232,34 @@ def test_checkpoint_positions_end_at_budget():
 
     assert checkpoint_positions(120, 40) == [40, 80, 120]
     assert checkpoint_positions(130, 40) == [40, 80, 120, 130]
+
+
+@pytest.mark.parametrize("kind", ["hebbian", "hebbian_normalised", "delta", "hopfield", "som"])
+def test_binder_state_resumes_stream(kind):
+    # A learner restored from a checkpoint's state, without fit_unimodal, and fed the
+    # rest of the pair stream must recall exactly what an uninterrupted learner recalls.
+    from sims.config import LEARNER_PARAMETERS, LearnerConfig, parse_config
+    from sims.learners import make_learner, pair_indices
+
+    rng = np.random.default_rng(0)
+    config = parse_config(TINY_TOML)
+    train_codes = (rng.normal(size=(80, 16)) + 1.0, rng.normal(size=(80, 16)) - 1.0)
+    context = {"config": config, "seed": 3, "unimodal_model": None, "train_codes": train_codes, "codes": {}}
+    params = {name: spec[1] for name, spec in LEARNER_PARAMETERS[kind].items()}
+    if kind == "som":
+        params.update(rows=3, columns=3, som_epochs=1)
+    learner_config = LearnerConfig(name=kind, kind=kind, params=params)
+    first, second = pair_indices(0, 60, 80, seed=3), pair_indices(60, 120, 80, seed=3)
+
+    whole = make_learner(learner_config, context)
+    whole.train(np.concatenate([first, second]), block_size=20)
+
+    interrupted = make_learner(learner_config, context)
+    interrupted.train(first, block_size=20)
+    resumed = make_learner(learner_config, context, fit_unimodal=False)
+    resumed.load_state_dict(interrupted.state_dict())
+    resumed.train(second, block_size=20)
+
+    queries = rng.normal(size=(5, 16))
+    for source in ("visual", "audio"):
+        np.testing.assert_allclose(resumed.recall(queries, source), whole.recall(queries, source), rtol=1e-12, atol=1e-12)
