@@ -85,6 +85,7 @@ def run_experiment(
     seed: int | None = None,
     out: str | Path | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     progress_factory=None,
     splits=None,
 ) -> RunResult:
@@ -100,7 +101,9 @@ def run_experiment(
     resume : bool
         Continue ``out`` from its last committed checkpoints. The file must have been
         written with the same config and seed. Without ``resume`` an existing file
-        raises ConfigError.
+        raises ConfigError, unless ``overwrite`` is set.
+    overwrite : bool
+        Replace an existing run file instead of raising; ignored with ``resume``.
     progress_factory : callable, optional
         ``progress_factory(description, unit)`` returns a context manager that yields a
         ``progress(done, total)`` callback, for example ``assoc.progress.progress_bar``.
@@ -118,9 +121,14 @@ def run_experiment(
     progress_factory = progress_factory or _no_progress
     config_text = config_to_toml(config)
 
+    if path.exists() and not resume and not overwrite:
+        raise ConfigError(
+            f"Run file {path} already exists; pass --resume to continue it, --overwrite to replace it "
+            "or --out to write elsewhere."
+        )
     splits = splits if splits is not None else _load_splits(config, seed, progress_factory)
     data = _evaluation_data(config, splits, seed)
-    writer = _open_writer(path, config, config_text, seed, splits, resume)
+    writer = _open_writer(path, config, config_text, seed, splits, resume, overwrite)
     with writer:
         started = time.perf_counter()
         model = _unimodal_model(writer, config, splits["train"], seed, progress_factory)
@@ -186,7 +194,7 @@ def _data_checksums(splits) -> dict[str, str]:
     return checksums
 
 
-def _open_writer(path: Path, config, config_text: str, seed: int, splits, resume: bool) -> RunWriter:
+def _open_writer(path: Path, config, config_text: str, seed: int, splits, resume: bool, overwrite: bool) -> RunWriter:
     if resume and path.exists():
         with RunReader(path) as reader:
             saved_text, saved_seed = reader.config_text, reader.seed
@@ -198,11 +206,11 @@ def _open_writer(path: Path, config, config_text: str, seed: int, splits, resume
         writer = RunWriter.resume(path)
         writer.log("run", "resumed")
         return writer
-    if path.exists():
-        raise ConfigError(f"Run file {path} already exists; pass --resume to continue it or --out to write elsewhere.")
     if resume:
         logger.info("no run file at %s yet; starting a new run", path)
-    writer = RunWriter.create(path, config_text=config_text, seed=seed, data_checksums=_data_checksums(splits))
+    writer = RunWriter.create(
+        path, config_text=config_text, seed=seed, data_checksums=_data_checksums(splits), overwrite=overwrite
+    )
     writer.log("run", f"started {config.name} on {config.dataset}, seed {seed}")
     return writer
 

@@ -28,6 +28,7 @@ def register(subparsers) -> None:
     run.add_argument("--seed", type=int, default=None, metavar="N", help="seed (default: the config's first seed)")
     run.add_argument("--quick", action="store_true", help="use the config's [quick] sizes, for a smoke test")
     run.add_argument("--resume", action="store_true", help="continue the run file from its last complete checkpoint")
+    run.add_argument("--overwrite", action="store_true", help="replace an existing run file instead of stopping")
     run.add_argument(
         "--threads",
         type=int,
@@ -73,6 +74,7 @@ def run_command(args) -> int:
             seed=seed,
             out=args.out,
             resume=args.resume,
+            overwrite=args.overwrite,
             progress_factory=lambda description, unit: progress_bar(description, unit=unit),
         )
         with RunReader(result.path) as reader:

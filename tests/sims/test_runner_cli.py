@@ -91,3 +91,12 @@ def test_builtin_avmnist_sizes_are_larger():
     assert avmnist.limit == 10000
     assert avmnist.binding.budget_pairs > demo.binding.budget_pairs
     assert avmnist.learner("gradient").params["batch_size"] == 128
+
+
+def test_run_existing_file_message(tmp_path, capsys):
+    out = tmp_path / "run.h5"
+    out.write_bytes(b"")
+    assert main(["run", "binding", "--quick", "--out", str(out)]) == 1
+    error = capsys.readouterr().err
+    assert "already exists" in error
+    assert "--overwrite" in error
