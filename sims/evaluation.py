@@ -84,16 +84,16 @@ def score_learner(learner, data: dict, reference_map: np.ndarray) -> dict[str, f
     """
     eval_labels, probe_labels = data["eval_labels"], data["probe_labels"]
     z = {"eval": learner.codes("eval"), "probe": learner.codes("probe")}
-    own = {which: dict(zip(("visual", "audio"), z[which])) for which in z}
+    own = {subset: dict(zip(("visual", "audio"), z[subset])) for subset in z}
     recalled = {
-        which: {source: learner.recall(own[which][source], source) for source in ("visual", "audio")} for which in z
+        subset: {source: learner.recall(own[subset][source], source) for source in ("visual", "audio")} for subset in z
     }
     metrics: dict[str, float] = {}
 
     # Each quantity centred on its own mean over the probe subsample; unit length for probes.
-    def prepared(kind: str, source: str, which: str, normalize: bool) -> np.ndarray:
+    def prepared(kind: str, source: str, subset: str, normalize: bool) -> np.ndarray:
         table = own if kind == "own" else recalled
-        return preprocess_codes(table[which][source], table["probe"][source].mean(axis=0), normalize=normalize)
+        return preprocess_codes(table[subset][source], table["probe"][source].mean(axis=0), normalize=normalize)
 
     # Retrieval: recalled codes of one modality query the other modality's codes.
     for direction, source in DIRECTIONS:

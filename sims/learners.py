@@ -1,6 +1,6 @@
 """The learners of the binding stage behind one interface, and the unimodal stage.
 
-The runner sees every learner through :class:`GradientLearner` or
+The runner uses every learner through :class:`GradientLearner` or
 :class:`AssociativeLearner`. Both train on pairs given as indices into the training
 split, and both expose, for evaluation, each modality's current codes and ``recall``,
 which maps codes of one modality into the other modality's frame:
@@ -42,7 +42,7 @@ def pair_indices(start: int, stop: int, n_train: int, seed: int) -> np.ndarray:
 
     The stream visits the training split epoch after epoch, each epoch in the order
     ``default_rng([seed, 2, epoch]).permutation(n_train)``. Position p therefore depends
-    only on the seed and p, so every learner sees the same pairs in the same order and
+    only on the seed and p, so every learner gets the same pairs in the same order and
     a resumed run continues the stream where its last checkpoint left it.
     """
     if n_train < 1:
@@ -103,7 +103,7 @@ def train_unimodal(
 ):
     """Train tokenizers, W and rotations by within-modality reconstruction; return the model.
 
-    Each optimizer step sees one modality only: a batch of images reconstructed from
+    Each optimizer step uses one modality only: a batch of images reconstructed from
     their own codes, then a batch of spectrograms. The two modalities are shuffled by
     independent orders, ``default_rng([seed, 1, epoch, m])``, so no step ever sees a
     pair. W is shared, so it learns from both modalities, one at a time.
@@ -183,9 +183,9 @@ class AssociativeLearner:
             block = index[start : start + block_size]
             self.binder.partial_fit(z_visual[block], z_audio[block])
 
-    def codes(self, which: str) -> tuple[np.ndarray, np.ndarray]:
+    def codes(self, subset: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the frozen (z_visual, z_audio) of 'eval' or 'probe' items."""
-        return self._codes[which]
+        return self._codes[subset]
 
     def recall(self, z: np.ndarray, source: str) -> np.ndarray:
         """Return the binder's recall of ``z`` in the other modality's frame: μ_target + recall(z − μ_source)."""
@@ -264,11 +264,11 @@ class GradientLearner:
             self.stage.partial_fit(self.train_split.image[batch], self.train_split.audio[batch])
         self._codes.clear()
 
-    def codes(self, which: str) -> tuple[np.ndarray, np.ndarray]:
+    def codes(self, subset: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the current (z_visual, z_audio) of 'eval' or 'probe' items."""
-        if which not in self._codes:
-            self._codes[which] = encode_split(self.model, self.splits[which])
-        return self._codes[which]
+        if subset not in self._codes:
+            self._codes[subset] = encode_split(self.model, self.splits[subset])
+        return self._codes[subset]
 
     def recall(self, z: np.ndarray, source: str) -> np.ndarray:
         """Carry codes into the other modality's frame: R_target R_sourceᵀ z."""
