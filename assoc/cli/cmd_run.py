@@ -1,4 +1,4 @@
-"""``assoc run`` and ``assoc list``: run a binding experiment, list the built-in ones."""
+"""``assoc run`` and ``assoc list``: run an experiment, list the built-in ones."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ def register(subparsers) -> None:
     """Add ``assoc run`` and ``assoc list`` to the top-level parser."""
     run = subparsers.add_parser(
         "run",
-        help="run a binding experiment (built-in name or TOML file) into an HDF5 run file",
+        help="run an experiment (built-in name or TOML file) into an HDF5 run file",
         description=(
-            "Run the unimodal stage, then every learner of the experiment on the same training pairs, "
-            "with a checkpoint every binding.checkpoint_every pairs. Writes one HDF5 run file per seed and a "
+            "Run a built-in experiment or a TOML config: binding, conditioning or spiking-conditioning "
+            "(assoc list shows them). A binding run trains the unimodal stage, then every learner of the "
+            "experiment on the same training pairs, with a checkpoint every binding.checkpoint_every pairs. "
+            "Writes one HDF5 run file per seed and a "
             "report (PNG plots and summary.md) beside it, then prints the comparison table and the paths."
         ),
     )
@@ -45,6 +47,12 @@ def register(subparsers) -> None:
 
 def run_command(args) -> int:
     """Run the experiment, write the report, print the table and the file paths."""
+    from assoc.cli.cmd_sweep import run_other_experiment
+    from sims.sweep import resolve_experiment
+
+    if resolve_experiment(args.experiment).name != "binding":
+        return run_other_experiment(args)
+
     from assoc.progress import progress_bar
     from sims.config import load_config
     from sims.report import final_metrics, summary_table, write_report
@@ -88,8 +96,8 @@ def run_command(args) -> int:
 
 def list_command(args) -> int:
     """Print each built-in experiment's name and description."""
-    from sims.config import builtin_descriptions
+    from sims.sweep import builtin_descriptions
 
     for name, description in builtin_descriptions().items():
-        sys.stdout.write(f"{name:12s} {description}\n")
+        sys.stdout.write(f"{name:22s} {description}\n")
     return 0
