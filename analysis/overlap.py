@@ -12,6 +12,7 @@ Nothing here imports ``models`` or ``sims``.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -322,13 +323,18 @@ def tuned_units(
             continue
         if inside.shape[0] < 2:
             continue
-        # Units with no variance in either group have no defined t statistic.
-        varying = (inside.var(axis=0) + outside.var(axis=0)) > 0.0
+        # Units whose responses are constant to float32 precision (relative spread below
+        # 1e-7) have no meaningful t statistic: they count as untuned.
+        scale = np.maximum(np.abs(inside.mean(axis=0)), np.abs(outside.mean(axis=0)))
+        spread = inside.var(axis=0) + outside.var(axis=0)
+        varying = (spread > 0.0) & (spread > (1e-7 * scale) ** 2)
         if not varying.any():
             continue
-        result = scipy.stats.ttest_ind(
-            inside[:, varying], outside[:, varying], axis=0, equal_var=False, alternative="greater"
-        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Precision loss occurred", category=RuntimeWarning)
+            result = scipy.stats.ttest_ind(
+                inside[:, varying], outside[:, varying], axis=0, equal_var=False, alternative="greater"
+            )
         p_values = np.ones(responses.shape[1])
         p_values[varying] = np.nan_to_num(result.pvalue, nan=1.0)
         tuned[:, column] = (p_values < alpha / classes.shape[0]) & (difference > 0.0)
