@@ -200,8 +200,11 @@ def resolve_experiment(name_or_path: str | Path) -> ExperimentKind:
     if not path.is_file():
         if looks_like_path:
             raise DataNotFoundError(f"Config file {path} not found; check the path.")
+        from sims.config import _suggest
+
         raise ConfigError(
-            f"Unknown experiment {text!r}; pass one of {', '.join(_KIND_FACTORIES)} or the path of a TOML file."
+            f"Unknown experiment {text!r}{_suggest(text, _KIND_FACTORIES)} "
+            f"Pass one of {', '.join(_KIND_FACTORIES)} or the path of a TOML file (assoc list shows them)."
         )
     try:
         kind = tomllib.loads(path.read_text(encoding="utf-8")).get("kind", "binding")
