@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 
@@ -82,5 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("%s", error)
         return 1
     except KeyboardInterrupt:
-        logger.error("interrupted; files already completed are kept")
+        logger.error("interrupted; completed checkpoints and files are kept (assoc run ... --resume continues a run)")
         return 130
+    except BrokenPipeError:
+        # The reader of stdout went away (for example `assoc data info | head`). Point
+        # stdout at devnull so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
