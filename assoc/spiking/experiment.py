@@ -14,9 +14,11 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,6 +294,61 @@ def codegen_target(target: Target, cython_cache_dir: str | os.PathLike | None = 
             brian2.prefs[key] = value
 
 
+class _InterruptWatch:
+    """SIGINT handler for a protocol run that records Ctrl-C so it cannot be lost.
+
+    brian2 2.9 installs its own SIGINT handler, which during ``Network.run`` only ends the
+    run early and returns normally, and outside it raises KeyboardInterrupt wherever
+    Python is, including brian2's weakref callbacks, which swallow it as "Exception
+    ignored". This handler records the request, ends a running simulation through the
+    same stop flag, and raises KeyboardInterrupt at once outside one; :meth:`check`,
+    called after each ``Network.run``, raises it again in case it was swallowed. A
+    second Ctrl-C raises at once.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signalnum, frame) -> None:
+        import brian2
+
+        first = not self.requested
+        self.requested = True
+        if first and brian2.Network._globally_running:
+            logger.warning("interrupt requested; stopping after the current time step")
+            brian2.Network._globally_stopped = True
+            return
+        raise KeyboardInterrupt
+
+    def check(self, network) -> None:
+        """Raise KeyboardInterrupt when Ctrl-C came or brian2 ended ``network.run`` early."""
+        import brian2
+
+        # A run ended early holds part of a phase; storing it as a whole phase would give
+        # readouts of a different protocol.
+        if self.requested or network._stopped or brian2.Network._globally_stopped:
+            raise KeyboardInterrupt("the simulation was stopped before the phase ended")
+
+
+@contextlib.contextmanager
+def _interrupt_watch():
+    """Install an :class:`_InterruptWatch` as the SIGINT handler for the block.
+
+    Python accepts signal handlers in the main thread only, so in other threads (a dask
+    worker's, for example) the block installs nothing and only brian2's stop flag is
+    checked.
+    """
+    watch = _InterruptWatch()
+    if threading.current_thread() is not threading.main_thread():
+        yield watch
+        return
+    previous = signal.signal(signal.SIGINT, watch)
+    try:
+        yield watch
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def synthetic_codes(code_dim: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Draw two independent random unit vectors of length ``code_dim`` (CS code, US code)."""
     codes = rng.standard_normal((2, code_dim))
@@ -346,7 +403,7 @@ def run_spiking_conditioning(
     record("setup", f"{schedule.n_trials} trials, {schedule.duration:g} s simulated, target {config.target.value}")
 
     wall_time = {}
-    with codegen_target(config.target, config.cython_cache_dir):
+    with codegen_target(config.target, config.cython_cache_dir), _interrupt_watch() as interrupt:
         brian2.seed(int(seed))
         network = build_network(
             config.network,
@@ -370,6 +427,7 @@ def run_spiking_conditioning(
             duration = n_phase_trials * schedule.trial_period + (dt if position == 0 else 0.0)
             tick = time.perf_counter()
             network.network.run(duration * brian2.second, namespace={})
+            interrupt.check(network.network)
             wall_time[phase] = time.perf_counter() - tick
             weights[phase] = _weights(network)
             record("run", f"{phase}: {n_phase_trials} trials in {wall_time[phase]:.2f} s wall time")
