@@ -39,6 +39,8 @@ US_PREFIX = "US"
 
 _NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _GROUP_NAME_CHARACTERS = _NAME_CHARACTERS | frozenset(" -.")
+# Characters that end a phase or trial type: met inside "(name", they mean the ')' is missing.
+_NAME_TERMINATORS = frozenset(" \t|/")
 
 
 class DesignError(ConfigError):
@@ -303,6 +305,12 @@ class _LineParser:
         if self.peek() != ")":
             if self.peek() == "":
                 raise self.error("'(' is never closed; write a name such as (US) or (tone)", open_position)
+            if self.peek() in _NAME_TERMINATORS and not self.closes_later():
+                # A separator met before any ')' of this name means the ')' is missing, so point at the '('.
+                raise self.error(
+                    f"'(' is never closed before {self.describe_next()}; close the name with ')', as in (US)",
+                    open_position,
+                )
             raise self.error(
                 f"a stimulus name contains only letters, digits and '_'; got {self.describe_next()}"
             )
@@ -311,6 +319,15 @@ class _LineParser:
             raise self.error("empty stimulus name '()'", open_position)
         self.position += 1
         return name, True
+
+    def closes_later(self) -> bool:
+        """Return True if a ')' comes before the next '(', '|', '/' or the end of the line."""
+        for character in self.text[self.position :]:
+            if character == ")":
+                return True
+            if character in "(|/":
+                return False
+        return False
 
     def is_us(self, name: str) -> bool:
         if self.us_names is not None:

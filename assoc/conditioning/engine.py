@@ -37,6 +37,9 @@ _SUBJECTS_PER_CALL = 4096
 # float64 values per staging buffer when recording float32 (128 MiB).
 _STAGING_VALUES = 1 << 24
 
+#: Default limit, in bytes, on the arrays that :func:`run_sessions` allocates (4 GiB).
+DEFAULT_MAX_BYTES = 4 << 30
+
 
 @dataclass(frozen=True)
 class RWParameters:
@@ -147,19 +150,24 @@ def _plan_group(group: Group, cues: Sequence[str], us: Sequence[str]) -> _GroupP
     cue_index = {name: i for i, name in enumerate(cues)}
     us_index = {name: u for u, name in enumerate(us)}
     kinds = []  # (label, cue counts, us set, learn)
-    base_order, phase_of_trial, starts, stops, shuffles = [], [], [], [], []
+    type_counts, type_phase, starts, stops, shuffles = [], [], [], [], []
+    n_trials = 0
     for phase_number, phase in enumerate(group.phases):
-        starts.append(len(base_order))
+        starts.append(n_trials)
         for trial_type in phase.trial_types:
             counts = {cue_index[name]: 1.0 for name in trial_type.cues}
             us_present = np.zeros(len(us), dtype=np.bool_)
             for name in trial_type.us:
                 us_present[us_index[name]] = True
             kinds.append((trial_type.label, trial_type.cues, counts, us_present, not trial_type.probe))
-            base_order.extend([len(kinds) - 1] * trial_type.count)
-            phase_of_trial.extend([phase_number] * trial_type.count)
-        stops.append(len(base_order))
+            type_counts.append(trial_type.count)
+            type_phase.append(phase_number)
+            n_trials += trial_type.count
+        stops.append(n_trials)
         shuffles.append(phase.shuffle)
+    # np.repeat builds the per-trial arrays without a Python list of one entry per trial.
+    base_order = np.repeat(np.arange(len(kinds), dtype=np.int32), type_counts)
+    phase_of_trial = np.repeat(np.asarray(type_phase, dtype=np.int32), type_counts)
     return _plan_from_kinds(kinds, base_order, phase_of_trial, starts, stops, shuffles, len(us))
 
 
@@ -218,6 +226,7 @@ def run_sessions(
     record: str = "trials",
     dtype=np.float64,
     progress: ProgressCallback | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ConditioningResult:
     """Run a conditioning experiment: ``n_subjects`` Rescorla-Wagner subjects per group.
 
@@ -242,6 +251,10 @@ def run_sessions(
         Dtype of the recorded strengths; the kernels compute in float64 either way.
     progress : callable, optional
         ``progress(done, total)`` in subjects, summed over groups.
+    max_bytes : int
+        Limit on the memory of the arrays the run allocates, estimated from the
+        design before anything is allocated (default 4 GiB). A larger run raises
+        ConfigError; pass a higher limit, fewer subjects or ``record='final'``.
 
     Returns
     -------
@@ -261,8 +274,9 @@ def run_sessions(
         parameters = RWParameters()
     elif isinstance(parameters, Mapping):
         parameters = RWParameters.from_mapping(parameters)
-    _check_run_options(n_subjects, record, dtype)
+    _check_run_options(n_subjects, record, dtype, seed)
     cues, us = design.cues, design.us
+    _check_memory(design, n_subjects, record, dtype, embedding, max_bytes)
     values = parameters.resolve(cues, us) if embedding is None else _resolve_vector_parameters(parameters, us)
 
     seeds, entropy = subject_seeds(seed, len(design.groups), n_subjects)
@@ -301,13 +315,63 @@ def run_sessions(
     )
 
 
-def _check_run_options(n_subjects, record, dtype) -> None:
+def _check_run_options(n_subjects, record, dtype, seed) -> None:
     if isinstance(n_subjects, bool) or not isinstance(n_subjects, (int, np.integer)) or n_subjects < 1:
         raise ConfigError(f"n_subjects must be a positive integer; got {n_subjects!r}.")
+    if isinstance(seed, (int, np.integer)) and seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer or None; got {seed}.")
     if record not in RECORD_MODES:
         raise ConfigError(f"record must be one of {', '.join(RECORD_MODES)}; got {record!r}.")
     if np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ConfigError(f"dtype must be float32 or float64; got {np.dtype(dtype)}.")
+
+
+def estimate_bytes(design: Design, n_subjects: int, *, record: str = "trials", dtype=np.float64,
+                   n_features: int = 0) -> int:
+    """Estimate the bytes of the arrays that :func:`run_sessions` allocates for ``design``.
+
+    Counts, per group, the recorded strengths (n_subjects × n_trials × n_cues × n_us
+    of ``dtype``), the int32 trial orders, the float64 final values, the per-trial
+    plan arrays, and for vector stimuli (``n_features`` > 0) the float64 weights.
+    Adds the float64 staging buffer of a float32 recording. The estimate leaves out
+    copies made later, such as learning curves for plots.
+    """
+    n_cues, n_us = len(design.cues), len(design.us)
+    itemsize = np.dtype(dtype).itemsize
+    total = 0
+    for group in design.groups:
+        n_trials = group.n_trials
+        recorded_trials = n_trials if record == "trials" else 0
+        total += n_subjects * recorded_trials * n_cues * n_us * itemsize  # strength
+        total += n_subjects * n_trials * 4  # trial order, int32
+        total += n_subjects * n_cues * n_us * 8  # final values
+        total += n_trials * 2 * 4  # base order and phase of each trial, int32
+        total += n_subjects * n_features * n_us * 8  # vector weights
+    if np.dtype(dtype) != np.float64 and record == "trials":
+        total += _STAGING_VALUES * 8
+    return total
+
+
+def _check_memory(design, n_subjects, record, dtype, embedding, max_bytes) -> None:
+    n_features = 0
+    if embedding:
+        n_features = max(int(np.asarray(vector).size) for vector in embedding.values())
+    needed = estimate_bytes(design, n_subjects, record=record, dtype=dtype, n_features=n_features)
+    if needed > max_bytes:
+        n_trials = max(group.n_trials for group in design.groups)
+        raise ConfigError(
+            f"The run needs about {_format_bytes(needed)} for {n_subjects} subject(s) x up to {n_trials} trials "
+            f"x {len(design.cues)} cue(s) x {len(design.us)} US(s) in {len(design.groups)} group(s), "
+            f"over the limit of {_format_bytes(max_bytes)}; use fewer trials or subjects, or pass "
+            "record='final' or a higher max_bytes to run_sessions."
+        )
+
+
+def _format_bytes(size: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
 
 
 def _resolve_vector_parameters(parameters: RWParameters, us) -> dict[str, np.ndarray]:
@@ -426,4 +490,13 @@ def run_events(
     return arrays["final"][0], cues, outcomes
 
 
-__all__ = ["DEFAULT_US", "RECORD_MODES", "RWParameters", "run_events", "run_sessions", "subject_seeds"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_US",
+    "RECORD_MODES",
+    "RWParameters",
+    "estimate_bytes",
+    "run_events",
+    "run_sessions",
+    "subject_seeds",
+]

@@ -6,6 +6,7 @@ effect the model misses: its ``rw_predicts_effect`` is False.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 
 from assoc.conditioning.design import Design, parse_design
@@ -98,5 +99,9 @@ PARADIGMS: dict[str, Paradigm] = {
 def get_paradigm(name: str) -> Paradigm:
     """Return the built-in paradigm ``name`` (see :data:`PARADIGMS`)."""
     if name not in PARADIGMS:
-        raise ConfigError(f"Unknown paradigm {name!r}; choose one of {', '.join(PARADIGMS)}.")
+        close = difflib.get_close_matches(name, PARADIGMS, n=1)
+        choices = f"one of {', '.join(PARADIGMS)}"
+        if close:
+            raise ConfigError(f"Unknown paradigm {name!r}; did you mean {close[0]!r}? Choose {choices}.")
+        raise ConfigError(f"Unknown paradigm {name!r}; choose {choices}.")
     return PARADIGMS[name]

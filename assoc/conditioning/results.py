@@ -159,10 +159,17 @@ class ConditioningResult:
     # ------------------------------------------------------------------ tables
 
     def summary(self) -> list[dict]:
-        """Return one row per group, cue and US: mean and SD across subjects of the final V."""
+        """Return one row per group, cue and US: mean and SD across subjects of the final V.
+
+        A group's rows cover only the cues that occur in its own trials, because a
+        cue the group never meets keeps V = 0.
+        """
         rows = []
         for name, result in self.groups.items():
+            used = {cue for names in result.trial_cues for cue in names}
             for i, cue in enumerate(self.cues):
+                if cue not in used:
+                    continue
                 for u, us in enumerate(self.us):
                     values = result.final[:, i, u]
                     rows.append(

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from assoc.conditioning import PARADIGMS, RWParameters, get_paradigm, parse_design, run_events, run_sessions
+from assoc.conditioning.engine import estimate_bytes
 from assoc.errors import ConfigError
 
 
@@ -233,11 +234,36 @@ def test_progress_reports_subjects():
         ({"parameters": RWParameters(alpha={"B": 0.2})}, "no value for cue"),
         ({"parameters": RWParameters(alpha="high")}, "must be a number or a mapping"),
         ({"parameters": {"gamma": 1.0}}, "Unknown Rescorla-Wagner parameter"),
+        ({"seed": -1}, "seed must be a non-negative integer or None; got -1"),
     ],
 )
 def test_invalid_run_options(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         run_sessions("G: 2AB+", **kwargs)
+
+
+def test_unknown_paradigm_suggests_name():
+    with pytest.raises(ConfigError, match="Unknown paradigm 'blockng'; did you mean 'blocking'\\? Choose one of"):
+        get_paradigm("blockng")
+    with pytest.raises(ConfigError, match="Unknown paradigm 'zzz'; choose one of acquisition"):
+        get_paradigm("zzz")
+
+
+def test_estimate_bytes_counts_arrays():
+    design = parse_design("G: 10AB+ | 5A-\nH: 3C+")
+    # 3 cues, 1 US: strength 8 bytes, order 4 bytes, plan 8 bytes per trial; final 24 bytes per subject.
+    expected = (2 * 15 * 3 * 8 + 2 * 15 * 4 + 2 * 3 * 8 + 15 * 8) + (2 * 3 * 3 * 8 + 2 * 3 * 4 + 2 * 3 * 8 + 3 * 8)
+    assert estimate_bytes(design, 2) == expected
+    assert estimate_bytes(design, 2, record="final") < expected
+
+
+def test_memory_limit_rejects_large_run():
+    # A billion trials would need about 19 GiB; the check runs before any allocation.
+    with pytest.raises(ConfigError, match=r"needs about 18\.6 GiB .* over the limit of 4\.0 GiB"):
+        run_sessions("G: 1000000000A+", n_subjects=1)
+    with pytest.raises(ConfigError, match="over the limit of 1000 bytes"):
+        run_sessions("G: 100A+", n_subjects=2, max_bytes=1000)
+    assert run_sessions("G: 100A+", n_subjects=2, max_bytes=10_000).group("G").strength.shape == (2, 100, 1, 1)
 
 
 def test_unknown_group_and_us():
