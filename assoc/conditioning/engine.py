@@ -40,6 +40,9 @@ _STAGING_VALUES = 1 << 24
 #: Default limit, in bytes, on the arrays that :func:`run_sessions` allocates (4 GiB).
 DEFAULT_MAX_BYTES = 4 << 30
 
+# Runs whose arrays reach this size (256 MiB) log their estimated memory first.
+_LOG_BYTES = 256 << 20
+
 
 @dataclass(frozen=True)
 class RWParameters:
@@ -333,22 +336,26 @@ def estimate_bytes(design: Design, n_subjects: int, *, record: str = "trials", d
     Counts, per group, the recorded strengths (n_subjects × n_trials × n_cues × n_us
     of ``dtype``), the int32 trial orders, the float64 final values, the per-trial
     plan arrays, and for vector stimuli (``n_features`` > 0) the float64 weights.
-    Adds the float64 staging buffer of a float32 recording. The estimate leaves out
-    copies made later, such as learning curves for plots.
+    A float32 recording adds its float64 buffer: the staging buffer for discrete
+    cues, or one group's whole float64 recording for vector stimuli. The estimate
+    leaves out copies made later, such as learning curves for plots.
     """
     n_cues, n_us = len(design.cues), len(design.us)
     itemsize = np.dtype(dtype).itemsize
     total = 0
+    largest_recording = 0
     for group in design.groups:
         n_trials = group.n_trials
         recorded_trials = n_trials if record == "trials" else 0
-        total += n_subjects * recorded_trials * n_cues * n_us * itemsize  # strength
+        recorded_values = n_subjects * recorded_trials * n_cues * n_us
+        largest_recording = max(largest_recording, recorded_values)
+        total += recorded_values * itemsize  # strength
         total += n_subjects * n_trials * 4  # trial order, int32
         total += n_subjects * n_cues * n_us * 8  # final values
         total += n_trials * 2 * 4  # base order and phase of each trial, int32
         total += n_subjects * n_features * n_us * 8  # vector weights
-    if np.dtype(dtype) != np.float64 and record == "trials":
-        total += _STAGING_VALUES * 8
+    if itemsize != 8 and record == "trials":
+        total += largest_recording * 8 if n_features else min(largest_recording, _STAGING_VALUES) * 8
     return total
 
 
@@ -357,6 +364,8 @@ def _check_memory(design, n_subjects, record, dtype, embedding, max_bytes) -> No
     if embedding:
         n_features = max(int(np.asarray(vector).size) for vector in embedding.values())
     needed = estimate_bytes(design, n_subjects, record=record, dtype=dtype, n_features=n_features)
+    if needed >= _LOG_BYTES:
+        logger.info("allocating about %s of arrays for %d subject(s) per group", _format_bytes(needed), n_subjects)
     if needed > max_bytes:
         n_trials = max(group.n_trials for group in design.groups)
         raise ConfigError(

@@ -255,6 +255,11 @@ def test_estimate_bytes_counts_arrays():
     expected = (2 * 15 * 3 * 8 + 2 * 15 * 4 + 2 * 3 * 8 + 15 * 8) + (2 * 3 * 3 * 8 + 2 * 3 * 4 + 2 * 3 * 8 + 3 * 8)
     assert estimate_bytes(design, 2) == expected
     assert estimate_bytes(design, 2, record="final") < expected
+    # float32 halves the recording and adds a float64 buffer as large as the largest group's recording.
+    float32 = estimate_bytes(design, 2, dtype=np.float32)
+    assert float32 == expected - (2 * 15 * 3 + 2 * 3 * 3) * 4 + 2 * 15 * 3 * 8
+    # Vector stimuli add float64 weights, 2 subjects x 5 features x 1 US per group.
+    assert estimate_bytes(design, 2, n_features=5) == expected + 2 * (2 * 5 * 8)
 
 
 def test_memory_limit_rejects_large_run():
