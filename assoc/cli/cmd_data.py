@@ -121,12 +121,22 @@ def run_fetch(args) -> int:
 
 def run_build(args) -> int:
     """Build or load a dataset and print its splits."""
+    import math
     import time
 
     import numpy as np
 
     from assoc.data.load import load_dataset
+    from assoc.errors import ConfigError
     from assoc.progress import progress_bar
+
+    # Check the flags here, so the messages name them as the user typed them.
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit must be a positive integer; got {args.limit}.")
+    if args.seed < 0:
+        raise ConfigError(f"--seed must be a non-negative integer; got {args.seed}.")
+    if args.noise_snr is not None and not math.isfinite(args.noise_snr):
+        raise ConfigError(f"--noise-snr must be a finite number of decibels; got {args.noise_snr}.")
 
     started = time.perf_counter()
     with progress_bar(f"building {args.name}", unit="step") as progress:

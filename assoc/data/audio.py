@@ -19,13 +19,16 @@ The spectrogram is a linear-frequency STFT in log power (dB), 112 frequency bins
 
 from __future__ import annotations
 
+import io
 import os
+import struct
 import warnings
 from pathlib import Path
 
 import numpy as np
 import scipy.io.wavfile
 
+from assoc.data.paths import raw_file_fix
 from assoc.errors import ConfigError, DataError, DataNotFoundError
 
 SAMPLE_RATE = 8000
@@ -55,21 +58,25 @@ def read_wav(path: str | os.PathLike) -> np.ndarray:
     DataNotFoundError
         The file does not exist.
     DataError
-        The file is not a readable WAV, or has another sample rate, channel count or
-        sample format.
+        The file is truncated (a chunk header or chunk ends before its declared size),
+        is not a readable WAV, or has another sample rate, channel count or sample
+        format.
     """
     path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"WAV file not found: {path}. Run 'assoc data fetch' or check --data-dir.")
     try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise DataError(f"Could not read {path} ({error}). Check the file's permissions.") from error
+    check_wav_chunks(path, content)
+    try:
         with warnings.catch_warnings():
             # scipy warns about chunks it skips (for example LIST metadata); they carry no audio.
             warnings.simplefilter("ignore", scipy.io.wavfile.WavFileWarning)
-            rate, samples = scipy.io.wavfile.read(path)
-    except (ValueError, EOFError, OSError) as error:
-        raise DataError(
-            f"{path} is not a readable WAV file ({error}). Replace it with the original recording."
-        ) from error
+            rate, samples = scipy.io.wavfile.read(io.BytesIO(content))
+    except (ValueError, EOFError, struct.error) as error:
+        raise DataError(f"{path} is not a readable WAV file ({error}). {raw_file_fix(path)}") from error
     fix = "FSDD recordings are 8 kHz mono 16-bit PCM; restore the original file or convert it to that format."
     if rate != SAMPLE_RATE:
         raise DataError(f"{path} has sample rate {rate} Hz; expected {SAMPLE_RATE} Hz. {fix}")
@@ -78,8 +85,55 @@ def read_wav(path: str | os.PathLike) -> np.ndarray:
     if samples.dtype != np.int16:
         raise DataError(f"{path} has {samples.dtype} samples; expected 16-bit integer PCM. {fix}")
     if samples.size == 0:
-        raise DataError(f"{path} contains no samples. Restore the original recording.")
+        raise DataError(f"{path} contains no samples. {raw_file_fix(path)}")
     return samples.astype(np.float64) / 32768.0
+
+
+def check_wav_chunks(path: Path, content: bytes) -> None:
+    """Raise DataError when a RIFF WAV file ends inside a chunk header or a chunk's body.
+
+    A RIFF file is a 12-byte header (``RIFF``, size, ``WAVE``) followed by chunks, each
+    an 8-byte header (four-letter id, body size) and the body. The check walks every
+    chunk and requires ``fmt `` and ``data`` chunks. Files that do not start with a
+    ``RIFF``/``RIFX`` ``WAVE`` header are left to scipy, which names the format problem.
+    """
+    size = len(content)
+    if size < 12:
+        raise DataError(
+            f"{path} is truncated or corrupt: it has {size} bytes, fewer than the 12 of a RIFF header. "
+            f"{raw_file_fix(path)}"
+        )
+    byteorder = {b"RIFF": "little", b"RIFX": "big"}.get(content[:4])
+    if byteorder is None or content[8:12] != b"WAVE":
+        return
+
+    offset = 12
+    chunk_ids = set()
+    while offset < size:
+        if size - offset < 8:
+            raise DataError(
+                f"{path} is truncated or corrupt: it ends {size - offset} bytes into the chunk header at "
+                f"byte {offset}, which needs 8. {raw_file_fix(path)}"
+            )
+        chunk_id = content[offset : offset + 4]
+        declared = int.from_bytes(content[offset + 4 : offset + 8], byteorder)
+        available = size - offset - 8
+        if declared > available:
+            name = chunk_id.decode("ascii", errors="replace")
+            raise DataError(
+                f"{path} is truncated or corrupt: its {name!r} chunk at byte {offset} declares {declared} bytes "
+                f"but only {available} follow. {raw_file_fix(path)}"
+            )
+        chunk_ids.add(chunk_id)
+        # Chunk bodies of odd size are followed by one pad byte.
+        offset += 8 + declared + (declared & 1)
+
+    for required in (b"fmt ", b"data"):
+        if required not in chunk_ids:
+            raise DataError(
+                f"{path} is truncated or corrupt: it has no {required.decode().strip()!r} chunk. "
+                f"{raw_file_fix(path)}"
+            )
 
 
 def spectrogram(waveform: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assoc.data.paths import raw_file_fix
 from assoc.errors import DataError, DataNotFoundError
 
 IMAGES_MAGIC = 2051
@@ -87,18 +88,20 @@ def read_idx(path: str | os.PathLike, expected_magic: int) -> np.ndarray:
             content = stream.read()
     except (EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise DataError(
-            f"{path} is truncated or not a valid gzip file ({error}). Delete it and run 'assoc data fetch' "
-            "to download it again."
+            f"{path} is truncated or not a valid gzip file ({error}). {raw_file_fix(path)}"
         ) from error
 
     if len(content) < 4:
-        raise DataError(f"{path} is too short for an IDX header ({len(content)} bytes). Delete it and fetch it again.")
+        raise DataError(
+            f"{path} is too short for an IDX header ({len(content)} bytes): it is truncated or corrupt. "
+            f"{raw_file_fix(path)}"
+        )
     magic = int.from_bytes(content[:4], "big")
     if magic != expected_magic:
         kind = "images" if expected_magic == IMAGES_MAGIC else "labels"
         raise DataError(
             f"{path} has IDX magic number {magic}; expected {expected_magic} (MNIST {kind}). "
-            "Check that the file is the right MNIST file, or delete it and fetch it again."
+            f"Check that the file is the right MNIST file. {raw_file_fix(path)}"
         )
     if content[2] != _UNSIGNED_BYTE:
         raise DataError(f"{path} has IDX type code 0x{content[2]:02x}; expected 0x08 (unsigned byte).")
@@ -110,7 +113,7 @@ def read_idx(path: str | os.PathLike, expected_magic: int) -> np.ndarray:
     if n_bytes != int(np.prod(shape)):
         raise DataError(
             f"{path} has {n_bytes} data bytes but its header declares shape {shape} ({int(np.prod(shape))} bytes). "
-            "Delete it and run 'assoc data fetch' to download it again."
+            f"{raw_file_fix(path)}"
         )
     return np.frombuffer(content, dtype=np.uint8, offset=header_size).reshape(shape)
 

@@ -48,3 +48,22 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None, *, cache_dir: st
 def resolve_cache_dir(cache_dir: str | os.PathLike | None = None) -> Path:
     """Return ``cache_dir`` when given, else :func:`default_cache_dir`."""
     return Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+
+
+def raw_file_fix(path: str | os.PathLike) -> str:
+    """Return what to do about a damaged raw file, which depends on where the file is.
+
+    ``assoc data fetch`` (without ``--cache-dir``) only writes into
+    :func:`default_cache_dir`, so deleting and fetching again restores a file only there.
+    """
+    path = Path(path).expanduser().resolve()
+    cache = default_cache_dir().expanduser().resolve()
+    if path.is_relative_to(cache):
+        return "Delete it and run 'assoc data fetch' to download it again."
+    # NOTE: a file under a cache chosen with --cache-dir also gets this advice, although
+    # 'assoc data fetch --cache-dir DIR' would restore it there.
+    return (
+        f"'assoc data fetch' does not manage this folder (it downloads into {cache}), so replace the file "
+        "with an intact copy, or run 'assoc data fetch' and build without --data-dir and ASSOC_DATA_DIR "
+        "to use the downloaded files."
+    )

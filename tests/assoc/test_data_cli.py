@@ -55,3 +55,36 @@ def test_info_reports_missing_files(tmp_path, cache_dir, capsys):
     output = capsys.readouterr().out
     assert output.count("missing") >= 5
     assert "run 'assoc data fetch'" in output
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--limit", "0"], "--limit must be a positive integer; got 0."),
+        (["--seed", "-1"], "--seed must be a non-negative integer; got -1."),
+        (["--noise-snr", "nan"], "--noise-snr must be a finite number of decibels; got nan."),
+    ],
+)
+def test_build_invalid_flag_named(flags, message, capsys):
+    assert main(["data", "build", "demo", *flags]) == 1
+    error = capsys.readouterr().err
+    assert message in error
+    assert "or None" not in error
+
+
+@pytest.mark.data
+def test_build_truncated_recording_fails(raw_data_dir, tmp_path, cache_dir, capsys):
+    data_dir = tmp_path / "data"
+    recordings = data_dir / "fsdd" / "recordings"
+    recordings.mkdir(parents=True)
+    (data_dir / "mnist").symlink_to(raw_data_dir / "mnist")
+    # Every recording keeps only its first 30 bytes, so the first one the build reads fails.
+    for source in (raw_data_dir / "fsdd" / "recordings").glob("*.wav"):
+        (recordings / source.name).write_bytes(source.read_bytes()[:30])
+    code = main(["data", "build", "avmnist", "--data-dir", str(data_dir), "--limit", "5"])
+    error = capsys.readouterr().err
+    assert code == 1
+    assert f"{recordings}/" in error
+    assert "is truncated or corrupt" in error
+    assert "replace the file with an intact copy" in error
+    assert "Traceback" not in error

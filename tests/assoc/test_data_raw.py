@@ -208,3 +208,62 @@ def test_pca_projection_reconstructs_in_span():
     mean, components = fit_pca_basis(images, kept_variance=1.0)
     np.testing.assert_allclose(project_images(images, mean, components), images, atol=1e-6)
 
+
+
+def _recording_bytes() -> bytes:
+    """A valid 8 kHz mono 16-bit WAV: 44-byte header ('fmt ' and 'data' chunks), then 200 samples."""
+    import io
+
+    stream = io.BytesIO()
+    scipy.io.wavfile.write(stream, SAMPLE_RATE, np.arange(200, dtype=np.int16))
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize(
+    "n_bytes, message",
+    [
+        (0, "0 bytes, fewer than the 12 of a RIFF header"),
+        (8, "8 bytes, fewer than the 12 of a RIFF header"),
+        (12, "no 'fmt' chunk"),
+        (20, "'fmt ' chunk at byte 12 declares 16 bytes but only 0 follow"),
+        (30, "'fmt ' chunk at byte 12 declares 16 bytes but only 10 follow"),
+        (36, "no 'data' chunk"),
+        (40, "ends 4 bytes into the chunk header at byte 36"),
+        (44, "'data' chunk at byte 36 declares 400 bytes but only 0 follow"),
+        (443, "'data' chunk at byte 36 declares 400 bytes but only 399 follow"),
+    ],
+)
+def test_wav_truncated(tmp_path, n_bytes, message):
+    path = tmp_path / "7_x_0.wav"
+    path.write_bytes(_recording_bytes()[:n_bytes])
+    with pytest.raises(DataError, match="truncated or corrupt") as error_info:
+        read_wav(path)
+    assert str(path) in str(error_info.value)
+    assert message in str(error_info.value)
+
+
+def test_wav_truncated_real_recording(raw_data_dir, tmp_path):
+    path = tmp_path / "0_george_0.wav"
+    path.write_bytes((raw_data_dir / "fsdd" / "recordings" / "0_george_0.wav").read_bytes()[:30])
+    with pytest.raises(DataError, match=r"0_george_0\.wav is truncated or corrupt"):
+        read_wav(path)
+
+
+def test_wav_damaged_outside_cache_advice(tmp_path, cache_dir):
+    path = tmp_path / "data" / "8_x_0.wav"
+    path.parent.mkdir()
+    path.write_bytes(_recording_bytes()[:30])
+    with pytest.raises(DataError) as error_info:
+        read_wav(path)
+    message = str(error_info.value)
+    assert "replace the file with an intact copy" in message
+    assert "build without --data-dir" in message
+    assert "Delete it" not in message
+
+
+def test_wav_damaged_inside_cache_advice(cache_dir):
+    path = cache_dir / "fsdd" / "recordings" / "9_x_0.wav"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(_recording_bytes()[:30])
+    with pytest.raises(DataError, match="Delete it and run 'assoc data fetch' to download it again"):
+        read_wav(path)
