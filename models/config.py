@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 from dataclasses import dataclass
 from enum import Enum
@@ -108,7 +109,7 @@ class TrainConfig:
         """Return a copy with ``changes`` applied and validated."""
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
         if unknown:
-            raise ConfigError(f"Unknown config key(s) {', '.join(unknown)}; valid keys: {', '.join(config_keys())}.")
+            raise ConfigError(unknown_key_message(unknown))
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,14 +117,37 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        """Build a config from a dict, rejecting unknown keys."""
-        return cls().replace(**values)
+    def from_dict(cls, values: dict[str, Any], *, flags: dict[str, str] | None = None) -> TrainConfig:
+        """Build a config from a dict, rejecting unknown keys.
+
+        ``flags`` maps config keys to the command-line flags that set them, for example
+        ``{'epochs': '--epochs'}``; an error about such a key then names the flag first.
+        """
+        try:
+            return cls().replace(**values)
+        except ConfigError as error:
+            key = getattr(error, "key", None)
+            if flags is None or key not in flags:
+                raise
+            raise ConfigError(f"{flags[key]} (config key {key!r}) {error.detail}") from None
 
 
 def config_keys() -> list[str]:
     """Return the names of every config key, in declaration order."""
     return [f.name for f in dataclasses.fields(TrainConfig)]
+
+
+def unknown_key_message(keys: list[str]) -> str:
+    """Return the error message for unknown config keys, suggesting the closest valid key for each."""
+    valid = config_keys()
+    suggestions = {key: difflib.get_close_matches(key, valid, n=1) for key in keys}
+    if len(keys) == 1:
+        close = suggestions[keys[0]]
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        return f"Unknown config key {keys[0]!r}.{hint} Valid keys: {', '.join(valid)}."
+    hints = [f"{close[0]!r} for {key!r}" for key, close in suggestions.items() if close]
+    hint = f" Did you mean {', '.join(hints)}?" if hints else ""
+    return f"Unknown config keys {', '.join(map(repr, keys))}.{hint} Valid keys: {', '.join(valid)}."
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -136,7 +160,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, raw = (part.strip() for part in text.split("=", 1))
     types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
     if key not in types:
-        raise ConfigError(f"Unknown config key {key!r}; valid keys: {', '.join(config_keys())}.")
+        raise ConfigError(unknown_key_message([key]))
     declared = str(types[key])
     if raw.lower() == "none" and "None" in declared:
         return key, None
@@ -163,7 +187,7 @@ def validate_config(config: TrainConfig) -> None:
     _check_choice(config, "device", DEVICES)
     _check_choice(config, "eval_split", EVAL_SPLITS)
     if not isinstance(config.dataset, str) or not config.dataset:
-        raise ConfigError(f"Config key 'dataset' must be a dataset name such as 'demo'; got {config.dataset!r}.")
+        raise _invalid_key("dataset", f"must be a dataset name such as 'demo'; got {config.dataset!r}.")
 
     _check_int(config, "k", minimum=2)
     _check_int(config, "width", minimum=1)
@@ -202,14 +226,14 @@ def validate_config(config: TrainConfig) -> None:
 def _check_choice(config, key, choices) -> None:
     value = getattr(config, key)
     if value not in choices:
-        raise ConfigError(f"Config key {key!r} is {value!r}; choose one of {', '.join(map(repr, choices))}.")
+        raise _invalid_key(key, f"is {value!r}; choose one of {', '.join(map(repr, choices))}.")
 
 
 def _check_int(config, key, *, minimum, why=None) -> None:
     value = getattr(config, key)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         reason = f" because {why}" if why else ""
-        raise ConfigError(f"Config key {key!r} must be an integer >= {minimum}{reason}; got {value!r}.")
+        raise _invalid_key(key, f"must be an integer >= {minimum}{reason}; got {value!r}.")
 
 
 def _check_float(config, key, *, minimum, inclusive) -> None:
@@ -220,4 +244,16 @@ def _check_float(config, key, *, minimum, inclusive) -> None:
     if not valid:
         bound = f">= {minimum}" if inclusive else f"> {minimum}"
         requirement = "a finite number" if minimum == -math.inf else f"a finite number {bound}"
-        raise ConfigError(f"Config key {key!r} must be {requirement}; got {value!r}.")
+        raise _invalid_key(key, f"must be {requirement}; got {value!r}.")
+
+
+def _invalid_key(key: str, detail: str) -> ConfigError:
+    """Return the ConfigError for an invalid value of one key.
+
+    The error carries ``key`` and ``detail`` (the message after the key's name), so
+    :meth:`TrainConfig.from_dict` can name the command-line flag in place of the key.
+    """
+    error = ConfigError(f"Config key {key!r} {detail}")
+    error.key = key
+    error.detail = detail
+    return error

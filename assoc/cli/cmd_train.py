@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import numbers
 
 logger = logging.getLogger(__name__)
 
@@ -43,24 +44,46 @@ def register(subparsers) -> None:
     rotation.set_defaults(func=run)
 
 
+# Config keys that a flag of 'assoc train rotation' sets, so errors name the flag.
+_FLAGS = {"data_dir": "--data-dir", "epochs": "--epochs", "limit": "--limit", "seed": "--seed", "dataset": "--dataset"}
+
+
 def run(args) -> int:
-    """Build the config from the arguments, train, and log the last epoch's metrics."""
+    """Build the config from the arguments, train, and print the last epoch's metrics."""
     from assoc.progress import progress_bar
     from models.config import TrainConfig, parse_override
     from models.train import train
 
     values = dict(parse_override(text) for text in args.overrides)
     values.update({"dataset": args.dataset, "variant": args.variant, "device": args.device})
+    flags = {"dataset": _FLAGS["dataset"]}
     for key in ("data_dir", "epochs", "limit", "seed"):
         value = getattr(args, key)
         if value is not None:
             values[key] = value
+            flags[key] = _FLAGS[key]
     if args.degrade_images:
         values["degrade_images"] = True
-    config = TrainConfig.from_dict(values)
+    config = TrainConfig.from_dict(values, flags=flags)
 
+    if args.out is None:
+        logger.warning("no --out given: checkpoints and history are not saved; pass --out DIR to keep them")
     with progress_bar(f"train {config.variant}", unit="pair") as progress:
         result = train(config, out_dir=args.out, resume=args.out is not None and not args.no_resume, progress=progress)
     if result.history:
-        logger.info("final metrics: %s", json.dumps(result.history[-1], sort_keys=True))
+        logger.debug("final metrics: %s", json.dumps(result.history[-1], sort_keys=True))
+        print(format_metrics(result.history[-1]))
     return 0
+
+
+def format_metrics(row: dict) -> str:
+    """Format one history row as a two-column table, with floats to 4 significant digits."""
+    width = max(len(name) for name in row)
+    lines = [f"final metrics (epoch {row.get('epoch', '?')}):"]
+    for name, value in row.items():
+        if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+            text = f"{value:.4g}"
+        else:
+            text = str(value)
+        lines.append(f"  {name:<{width}}  {text}")
+    return "\n".join(lines)

@@ -64,3 +64,29 @@ def test_parse_override(text, expected):
 def test_parse_override_errors(text, message):
     with pytest.raises(ConfigError, match=message):
         parse_override(text)
+
+
+def test_unknown_key_suggests_closest():
+    with pytest.raises(ConfigError, match=r"Unknown config key 'kk'\. Did you mean 'k'\? Valid keys: variant, "):
+        parse_override("kk=1")
+
+
+def test_unknown_keys_suggest_each():
+    with pytest.raises(ConfigError, match=r"Did you mean 'epochs' for 'epoch', 'k' for 'kk'\?"):
+        TrainConfig().replace(kk=3, epoch=2, zzzz=1)
+
+
+def test_unknown_key_without_close_match():
+    with pytest.raises(ConfigError) as error_info:
+        parse_override("zzzz=1")
+    assert "Did you mean" not in str(error_info.value)
+
+
+def test_from_dict_names_flag():
+    with pytest.raises(ConfigError, match=r"^--epochs \(config key 'epochs'\) must be an integer >= 1; got 0\.$"):
+        TrainConfig.from_dict({"epochs": 0}, flags={"epochs": "--epochs"})
+
+
+def test_from_dict_keeps_key_without_flag():
+    with pytest.raises(ConfigError, match=r"^Config key 'epochs' must be an integer >= 1; got 0\.$"):
+        TrainConfig.from_dict({"epochs": 0}, flags={"seed": "--seed"})

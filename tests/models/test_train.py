@@ -133,3 +133,42 @@ def test_cli_trains_and_writes_checkpoint(tmp_path):
 def test_cli_bad_override_exits_with_error(capsys):
     assert main(["train", "rotation", "--dataset", "demo", "--set", "k=1"]) == 1
     assert "Config key 'k' must be an integer >= 2" in capsys.readouterr().err
+
+
+def test_cli_without_out_warns_and_prints_metrics(capsys):
+    argv = ["-q", "train", "rotation", "--dataset", "demo", "--limit", "32", "--epochs", "1", "--device", "cpu"]
+    argv += ["--set", "k=8", "--set", "width=4", "--set", "batch_size=16", "--set", "probe_train_size=32"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "no --out given: checkpoints and history are not saved; pass --out DIR to keep them" in captured.err
+    assert captured.out.startswith("final metrics (epoch 1):\n")
+    rows = dict(line.split() for line in captured.out.splitlines()[1:])
+    assert rows["epoch"] == "1"
+    assert rows["pairs_seen"] == "32"
+    # Floats have at most 4 significant digits.
+    digits = rows["loss_total"].replace(".", "").replace("-", "").lstrip("0")
+    assert 1 <= len(digits) <= 4
+    assert "retrieval_visual_to_audio_R@1" in rows
+
+
+def test_format_metrics_rounds_to_4_digits():
+    from assoc.cli.cmd_train import format_metrics
+
+    table = format_metrics({"epoch": 3, "loss_total": 1.23456789, "accuracy": 0.000123456, "det_visual": 1.0})
+    assert table.splitlines() == [
+        "final metrics (epoch 3):",
+        "  epoch       3",
+        "  loss_total  1.235",
+        "  accuracy    0.0001235",
+        "  det_visual  1",
+    ]
+
+
+def test_cli_epochs_zero_names_flag(capsys):
+    assert main(["train", "rotation", "--dataset", "demo", "--epochs", "0"]) == 1
+    assert "--epochs (config key 'epochs') must be an integer >= 1; got 0" in capsys.readouterr().err
+
+
+def test_cli_unknown_override_suggests_key(capsys):
+    assert main(["train", "rotation", "--dataset", "demo", "--set", "kk=1"]) == 1
+    assert "Unknown config key 'kk'. Did you mean 'k'?" in capsys.readouterr().err
