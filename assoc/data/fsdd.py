@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assoc.data.mnist import FETCH_HINT
+from assoc.data.paths import raw_file_fix
 from assoc.errors import DataError, DataNotFoundError
 
 logger = logging.getLogger(__name__)
@@ -113,5 +114,5 @@ def check_recording_sets(recordings: list[Recording]) -> None:
                 part = "test (index 0-4)" if is_test else "training (index 5-49)"
                 raise DataError(
                     f"No FSDD {part} recording of digit {digit} in {recordings[0].path.parent}. "
-                    "The recordings are incomplete; run 'assoc data fetch' to download them again."
+                    f"The recordings are incomplete. {raw_file_fix(recordings[0].path.parent, noun='folder')}"
                 )

@@ -50,11 +50,12 @@ def resolve_cache_dir(cache_dir: str | os.PathLike | None = None) -> Path:
     return Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
 
 
-def raw_file_fix(path: str | os.PathLike) -> str:
-    """Return what to do about a damaged raw file, which depends on where the file is.
+def raw_file_fix(path: str | os.PathLike, *, noun: str = "file") -> str:
+    """Return what to do about a damaged raw file or folder, which depends on where it is.
 
     ``assoc data fetch`` (without ``--cache-dir``) only writes into
     :func:`default_cache_dir`, so deleting and fetching again restores a file only there.
+    ``noun`` ('file' or 'folder') names what is damaged.
     """
     path = Path(path).expanduser().resolve()
     cache = default_cache_dir().expanduser().resolve()
@@ -63,7 +64,7 @@ def raw_file_fix(path: str | os.PathLike) -> str:
     # NOTE: a file under a cache chosen with --cache-dir also gets this advice, although
     # 'assoc data fetch --cache-dir DIR' would restore it there.
     return (
-        f"'assoc data fetch' does not manage this folder (it downloads into {cache}), so replace the file "
+        f"'assoc data fetch' does not manage this folder (it downloads into {cache}), so replace the {noun} "
         "with an intact copy, or run 'assoc data fetch' and build without --data-dir and ASSOC_DATA_DIR "
         "to use the downloaded files."
     )

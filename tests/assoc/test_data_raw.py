@@ -267,3 +267,16 @@ def test_wav_damaged_inside_cache_advice(cache_dir):
     path.write_bytes(_recording_bytes()[:30])
     with pytest.raises(DataError, match="Delete it and run 'assoc data fetch' to download it again"):
         read_wav(path)
+
+
+def test_incomplete_recordings_outside_cache_advice(tmp_path, cache_dir):
+    from assoc.data.fsdd import check_recording_sets, list_recordings
+
+    recordings = tmp_path / "data" / "fsdd" / "recordings"
+    recordings.mkdir(parents=True)
+    (recordings / "0_x_0.wav").write_bytes(_recording_bytes())
+    with pytest.raises(DataError) as error_info:
+        check_recording_sets(list_recordings(tmp_path / "data"))
+    message = str(error_info.value)
+    assert "No FSDD training (index 5-49) recording of digit 0" in message
+    assert "replace the folder with an intact copy" in message
