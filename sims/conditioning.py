@@ -72,7 +72,7 @@ from sims.config import (
     _toml_key,
     _toml_value,
 )
-from sims.runfile import RunReader, RunWriter, array_checksum
+from sims.runfile import RunReader, RunWriter, array_checksum, check_run_file_kind
 
 logger = logging.getLogger(__name__)
 
@@ -393,6 +393,7 @@ def run_conditioning_experiment(
     seed: int | None = None,
     out: str | Path | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     progress_factory=None,
     splits=None,
 ) -> ConditioningResult:
@@ -409,7 +410,9 @@ def run_conditioning_experiment(
         Continue ``out``: the unimodal stage is read back and groups whose trials are
         all committed are skipped. A group cut short is computed again from its first
         trial (it is cheap and deterministic) and only its missing trials are written.
-        Without ``resume`` an existing file raises ConfigError.
+        Without ``resume`` an existing file raises ConfigError, unless ``overwrite`` is set.
+    overwrite : bool
+        Replace an existing run file instead of raising; ignored with ``resume``.
     progress_factory : callable, optional
         ``progress_factory(description, unit)`` returns a context manager yielding a
         ``progress(done, total)`` callback.
@@ -425,12 +428,15 @@ def run_conditioning_experiment(
     progress_factory = progress_factory or _no_progress
     config_text = conditioning_config_to_toml(config)
 
+    if resume and path.exists():
+        # Before loading data, so a file of another kind is reported at once.
+        check_run_file_kind(path, KIND)
     if splits is None:
         from assoc.data import load_dataset
 
         with progress_factory(f"load {config.dataset}", "pair") as progress:
             splits = load_dataset(config.dataset, data_dir=config.data_dir, seed=seed, limit=config.limit, progress=progress)
-    writer = _open_writer(path, config, config_text, seed, splits, resume)
+    writer = _open_writer(path, config, config_text, seed, splits, resume, overwrite)
     with writer:
         started = time.perf_counter()
         model = _unimodal_model(writer, config, splits["train"], seed, progress_factory)
@@ -455,7 +461,7 @@ def _no_progress(description: str, unit: str = "it"):
     yield None
 
 
-def _open_writer(path: Path, config, config_text: str, seed: int, splits, resume: bool) -> RunWriter:
+def _open_writer(path: Path, config, config_text: str, seed: int, splits, resume: bool, overwrite: bool) -> RunWriter:
     checksums = {f"{name}/label": array_checksum(split.label) for name, split in splits.items()}
     if resume and path.exists():
         with RunReader(path) as reader:
@@ -468,9 +474,14 @@ def _open_writer(path: Path, config, config_text: str, seed: int, splits, resume
         writer = RunWriter.resume(path)
         writer.log("run", "resumed")
         return writer
-    if path.exists():
-        raise ConfigError(f"Run file {path} already exists; pass --resume to continue it or --out to write elsewhere.")
-    writer = RunWriter.create(path, config_text=config_text, seed=seed, data_checksums=checksums)
+    if path.exists() and not overwrite:
+        raise ConfigError(
+            f"Run file {path} already exists; pass --resume to continue it, --overwrite to replace it "
+            "or --out to write elsewhere."
+        )
+    writer = RunWriter.create(
+        path, config_text=config_text, seed=seed, data_checksums=checksums, overwrite=overwrite, kind=KIND
+    )
     writer.log("run", f"started {config.name} on {config.dataset}, seed {seed}")
     return writer
 

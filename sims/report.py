@@ -1,6 +1,8 @@
-"""Reports of a binding run file: learning curves, t-SNE of codes, comparison chart, table.
+"""Reports of a run file: learning curves, t-SNE of codes, comparison chart, table.
 
-Each plot is built from data returned by a function that tests can check without
+:func:`write_run_report` reads the run file's kind and writes that kind's report:
+:func:`write_report` for a binding run, curves and a table for a conditioning run, the
+spiking summary figure and a table for a spiking run. Each plot is built from data returned by a function that tests can check without
 looking at pixels: :func:`learning_curves` for the curves, :func:`tsne_embeddings` for
 the t-SNE panels and :func:`final_metrics` for the comparison chart and the table.
 """
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assoc.errors import DataError
 from sims.evaluation import SUMMARY_METRICS
 from sims.runfile import RunReader
 
@@ -40,19 +43,34 @@ class Report:
     ----------
     directory : Path
     curves : list of Path
-        One PNG per metric, against pairs seen.
+        One PNG per metric, against pairs seen (binding) or trial (conditioning).
     tsne : Path or None
-        The t-SNE figure; None when the run stored no snapshots.
-    comparison : Path
+        The t-SNE figure; None when the run stored no snapshots or t-SNE was skipped.
+    comparison : Path or None
+        The learner comparison chart of a binding run.
     table : Path
         The Markdown summary table.
+    kind : str
+        Experiment kind of the run file.
+    summary_plot : Path or None
+        The raster, rate and cross-modal fraction figure of a spiking run.
     """
 
     directory: Path
     curves: list
     tsne: Path | None
-    comparison: Path
+    comparison: Path | None
     table: Path
+    kind: str = "binding"
+    summary_plot: Path | None = None
+
+    def describe(self) -> str:
+        """Return the list of written files that ``assoc run`` and ``assoc report`` print."""
+        names = [self.table.name]
+        names += [path.name for path in (self.summary_plot, self.comparison, self.tsne) if path is not None]
+        if self.curves:
+            names.append(f"{len(self.curves)} curve_*.png")
+        return ", ".join(names)
 
 
 def learning_curves(reader: RunReader) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
@@ -79,6 +97,22 @@ def summary_table(finals: dict[str, dict[str, float]], metrics=("pairs_seen",) +
     lines = ["| learner | " + " | ".join(metrics) + " |", "|---|" + "---|" * len(metrics)]
     for learner, values in finals.items():
         cells = [_format(values.get(name, math.nan), name) for name in metrics]
+        lines.append(f"| {learner} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def metrics_table(finals: dict[str, dict[str, float]]) -> str:
+    """Return a Markdown table of a conditioning or spiking run: a row per group, a column per metric.
+
+    The columns are every final metric in first-seen order, except the per-digit
+    ``strength_digit*`` values; cells of metrics a group lacks are blank.
+    """
+    columns = []
+    for metrics in finals.values():
+        columns += [key for key in metrics if key not in columns and not key.startswith("strength_digit")]
+    lines = ["| | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for learner, metrics in finals.items():
+        cells = [f"{metrics[key]:.3g}" if key in metrics else "" for key in columns]
         lines.append(f"| {learner} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -129,8 +163,8 @@ def tsne_embeddings(reader: RunReader, *, seed: int = 0) -> dict[str, dict[str, 
     return result
 
 
-def plot_curve(curve: dict[str, tuple[np.ndarray, np.ndarray]], metric: str, ax=None) -> list:
-    """Draw one metric against pairs seen, one line per learner; return the line artists."""
+def plot_curve(curve: dict[str, tuple[np.ndarray, np.ndarray]], metric: str, ax=None, *, x_label: str = "pairs seen") -> list:
+    """Draw one metric against pairs seen (or ``x_label``), one line per learner; return the line artists."""
     import matplotlib.pyplot as plt
 
     ax = ax if ax is not None else plt.gca()
@@ -139,7 +173,7 @@ def plot_curve(curve: dict[str, tuple[np.ndarray, np.ndarray]], metric: str, ax=
         if np.all(np.isnan(values)):
             continue
         lines += ax.plot(pairs_seen, values, marker="o", markersize=3, label=learner)
-    ax.set_xlabel("pairs seen")
+    ax.set_xlabel(x_label)
     ax.set_ylabel(metric)
     ax.set_title(metric)
     if lines:
@@ -194,8 +228,108 @@ def plot_comparison(finals: dict[str, dict[str, float]], ax=None, metrics=COMPAR
     return containers
 
 
+def write_run_report(run_path: str | Path, out_dir: str | Path | None = None, *, tsne: bool = True) -> Report:
+    """Write the report of a run file of any kind into ``out_dir``; ``tsne`` applies to binding runs.
+
+    ``out_dir`` defaults to ``<run file without .h5>_report`` beside the run file.
+    """
+    from sims.runfile import run_file_kind
+
+    kind = run_file_kind(run_path)
+    if kind == "binding":
+        return write_report(run_path, out_dir, tsne=tsne)
+    if kind == "conditioning":
+        return _write_conditioning_report(Path(run_path), _report_directory(run_path, out_dir))
+    if kind == "spiking-conditioning":
+        return _write_spiking_report(Path(run_path), _report_directory(run_path, out_dir))
+    raise DataError(
+        f"Run file {run_path} contains a run of kind {kind!r}, which has no report; "
+        "the kinds with one are binding, conditioning and spiking-conditioning."
+    )
+
+
+def _report_directory(run_path: str | Path, out_dir: str | Path | None) -> Path:
+    run_path = Path(run_path)
+    directory = Path(out_dir) if out_dir is not None else run_path.with_name(run_path.stem + "_report")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _write_conditioning_report(run_path: Path, directory: Path) -> Report:
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    # Conditioning files use the binding layout, with trials in place of pairs seen,
+    # but store no code snapshots, so the report has curves and a table only.
+    with RunReader(run_path) as reader:
+        curves = learning_curves(reader)
+        finals = final_metrics(reader)
+    curve_paths = _write_curves(curves, directory, x_label="trial")
+    table_path = directory / "summary.md"
+    table_path.write_text(
+        f"# Conditioning run {run_path.name}\n\nReadouts after each group's last trial.\n\n{metrics_table(finals)}\n",
+        encoding="utf-8",
+    )
+    logger.info("report of %s written to %s", run_path, directory)
+    return Report(
+        directory=directory, curves=curve_paths, tsne=None, comparison=None, table=table_path, kind="conditioning"
+    )
+
+
+def _write_spiking_report(run_path: Path, directory: Path) -> Report:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.spiking_plots import plot_spiking_summary, read_spiking_run
+    from sims.spiking import final_metrics as spiking_final_metrics
+
+    artists = plot_spiking_summary(read_spiking_run(run_path))
+    summary_path = directory / "summary.png"
+    try:
+        artists["figure"].savefig(summary_path, dpi=90, bbox_inches="tight")
+    finally:
+        plt.close(artists["figure"])
+
+    table_path = directory / "summary.md"
+    table_path.write_text(
+        f"# Spiking run {run_path.name}\n\nReadouts of each phase.\n\n{metrics_table(spiking_final_metrics(run_path))}\n",
+        encoding="utf-8",
+    )
+    logger.info("report of %s written to %s", run_path, directory)
+    return Report(
+        directory=directory,
+        curves=[],
+        tsne=None,
+        comparison=None,
+        table=table_path,
+        kind="spiking-conditioning",
+        summary_plot=summary_path,
+    )
+
+
+def _write_curves(curves: dict, directory: Path, *, x_label: str = "pairs seen") -> list[Path]:
+    """Write one PNG per plotted metric; return their paths."""
+    import matplotlib.pyplot as plt
+
+    curve_paths = []
+    for metric, curve in curves.items():
+        if metric in _NOT_PLOTTED:
+            continue
+        fig, ax = plt.subplots(figsize=(6, 4))
+        plot_curve(curve, metric, ax, x_label=x_label)
+        path = directory / f"curve_{_file_name(metric)}.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        curve_paths.append(path)
+    return curve_paths
+
+
 def write_report(run_path: str | Path, out_dir: str | Path | None = None, *, tsne: bool = True) -> Report:
-    """Write the PNG plots and the Markdown table of a run file into ``out_dir``.
+    """Write the PNG plots and the Markdown table of a binding run file into ``out_dir``.
 
     ``out_dir`` defaults to ``<run file without .h5>_report`` beside the run file.
     """
@@ -205,24 +339,13 @@ def write_report(run_path: str | Path, out_dir: str | Path | None = None, *, tsn
     import matplotlib.pyplot as plt
 
     run_path = Path(run_path)
-    directory = Path(out_dir) if out_dir is not None else run_path.with_name(run_path.stem + "_report")
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = _report_directory(run_path, out_dir)
     with RunReader(run_path) as reader:
         curves = learning_curves(reader)
         finals = final_metrics(reader)
         panels = tsne_embeddings(reader) if tsne else {}
 
-    curve_paths = []
-    for metric, curve in curves.items():
-        if metric in _NOT_PLOTTED:
-            continue
-        fig, ax = plt.subplots(figsize=(6, 4))
-        plot_curve(curve, metric, ax)
-        path = directory / f"curve_{_file_name(metric)}.png"
-        fig.tight_layout()
-        fig.savefig(path, dpi=80)
-        plt.close(fig)
-        curve_paths.append(path)
+    curve_paths = _write_curves(curves, directory)
 
     tsne_path = None
     if panels:

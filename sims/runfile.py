@@ -42,6 +42,7 @@ import json
 import logging
 import os
 import time
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,6 +152,7 @@ class RunWriter:
         seed: int,
         data_checksums: Mapping[str, str] | None = None,
         overwrite: bool = False,
+        kind: str | None = None,
     ) -> RunWriter:
         """Create a run file and write its provenance attributes.
 
@@ -164,6 +166,8 @@ class RunWriter:
             Checksums of the data the run read, for example from :func:`file_checksum`.
         overwrite : bool, default False
             Replace an existing file; otherwise an existing file raises ConfigError.
+        kind : str, optional
+            Experiment kind stored as the root attribute ``kind`` (see :func:`run_file_kind`).
         """
         path = Path(path)
         if path.exists() and not overwrite:
@@ -178,6 +182,8 @@ class RunWriter:
         handle.attrs["package_versions"] = json.dumps(package_versions(), sort_keys=True)
         handle.attrs["data_checksums"] = json.dumps(dict(data_checksums or {}), sort_keys=True)
         handle.attrs["created"] = time.time()
+        if kind is not None:
+            handle.attrs["kind"] = str(kind)
         handle.create_group("learners")
         log = handle.create_dataset("log", shape=(0,), maxshape=(None,), dtype=_LOG_DTYPE, chunks=(256,))
         log.attrs[LOG_COUNT_ATTR] = 0
@@ -381,7 +387,7 @@ class RunReader:
     def __init__(self, path: str | os.PathLike):
         path = Path(path)
         if not path.exists():
-            raise DataNotFoundError(f"Run file {path} not found; check the path passed to the reader.")
+            raise DataNotFoundError(f"Run file {path} not found; check the path.")
         try:
             self._file = h5py.File(path, "r")
         except OSError as error:
@@ -496,6 +502,43 @@ class RunReader:
 # ---------------------------------------------------------------------------
 # HDF5 helpers
 # ---------------------------------------------------------------------------
+
+
+def run_file_kind(path: str | os.PathLike) -> str:
+    """Return the experiment kind of a run file: ``binding``, ``conditioning`` or ``spiking-conditioning``.
+
+    The conditioning and spiking runners store the kind as the root attribute ``kind``.
+    Files without it are recognised by the ``kind`` key of their stored config (binding
+    configs have none) or, for a spiking file, by its ``/readouts`` group.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"Run file {path} not found; check the path.")
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as error:
+        raise DataError(f"Run file {path} cannot be opened as HDF5 ({error}); it may be truncated.") from error
+    with handle:
+        if "kind" in handle.attrs:
+            return str(handle.attrs["kind"])
+        if "config" in handle.attrs:
+            try:
+                return str(tomllib.loads(str(handle.attrs["config"])).get("kind", "binding"))
+            except tomllib.TOMLDecodeError:
+                pass
+        if "readouts" in handle:
+            return "spiking-conditioning"
+    raise DataError(f"{path} is not an assoc run file: it stores no kind, config or /readouts group.")
+
+
+def check_run_file_kind(path: str | os.PathLike, expected: str) -> None:
+    """Raise ConfigError when the run file at ``path`` contains a run of another kind than ``expected``."""
+    kind = run_file_kind(path)
+    if kind != expected:
+        raise ConfigError(
+            f"Run file {path} contains a {kind} run, but the experiment requested is {expected}; "
+            f"resume it with its own experiment ({kind}) or pass --out to write a new file."
+        )
 
 
 def _check_format(handle: h5py.File, path: Path) -> None:

@@ -40,7 +40,7 @@ from sims.learners import (
     pair_indices,
     train_unimodal,
 )
-from sims.runfile import RunReader, RunWriter, array_checksum
+from sims.runfile import RunReader, RunWriter, array_checksum, check_run_file_kind
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +126,9 @@ def run_experiment(
             f"Run file {path} already exists; pass --resume to continue it, --overwrite to replace it "
             "or --out to write elsewhere."
         )
+    if resume and path.exists():
+        # Before loading data, so a file of another kind is reported at once.
+        check_run_file_kind(path, "binding")
     splits = splits if splits is not None else _load_splits(config, seed, progress_factory)
     data = _evaluation_data(config, splits, seed)
     writer = _open_writer(path, config, config_text, seed, splits, resume, overwrite)
@@ -209,7 +212,12 @@ def _open_writer(path: Path, config, config_text: str, seed: int, splits, resume
     if resume:
         logger.info("no run file at %s yet; starting a new run", path)
     writer = RunWriter.create(
-        path, config_text=config_text, seed=seed, data_checksums=_data_checksums(splits), overwrite=overwrite
+        path,
+        config_text=config_text,
+        seed=seed,
+        data_checksums=_data_checksums(splits),
+        overwrite=overwrite,
+        kind="binding",
     )
     writer.log("run", f"started {config.name} on {config.dataset}, seed {seed}")
     return writer

@@ -180,6 +180,7 @@ def run_spiking_experiment(
     seed: int | None = None,
     out: str | Path | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     progress_factory=None,
     splits=None,
 ) -> SpikingRunResult:
@@ -187,7 +188,8 @@ def run_spiking_experiment(
 
     ``resume`` returns a finished file unchanged and otherwise runs from the start, since
     the protocol runs in one piece. Without ``resume`` an existing file raises
-    ConfigError. ``splits`` must be None.
+    ConfigError, unless ``overwrite`` is set: then the file is deleted before the run
+    starts. ``splits`` must be None.
     """
     from assoc.spiking.experiment import run_spiking_conditioning
 
@@ -196,10 +198,18 @@ def run_spiking_experiment(
     seed = config.seeds[0] if seed is None else seed
     suffix = "-quick" if config.quick else ""
     path = Path(out) if out is not None else Path("runs") / f"{config.name}{suffix}-seed{seed}.h5"
-    if path.exists():
-        if not resume:
-            raise ConfigError(f"Run file {path} already exists; pass --resume to keep it or --out to write elsewhere.")
+    if path.exists() and resume:
+        from sims.runfile import check_run_file_kind
+
+        check_run_file_kind(path, KIND)
         return SpikingRunResult(path=path, final_metrics=final_metrics(path))
+    if path.exists():
+        if not overwrite:
+            raise ConfigError(
+                f"Run file {path} already exists; pass --resume to keep it, --overwrite to replace it "
+                "or --out to write elsewhere."
+            )
+        path.unlink()
 
     progress_factory = progress_factory or _no_progress
     partial = path.with_name(path.name + ".partial")
@@ -221,6 +231,7 @@ def _record_config(path: Path, config_text: str, seconds: float) -> None:
     import h5py
 
     with h5py.File(path, "r+") as handle:
+        handle.attrs["kind"] = KIND
         handle.attrs["config"] = config_text
         handle.attrs["wall_seconds"] = float(seconds)
 

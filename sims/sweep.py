@@ -97,7 +97,7 @@ class ExperimentKind:
     parse : callable
         ``parse(text, quick=)`` returns a config.
     run : callable
-        ``run(config, seed=, out=, resume=, progress_factory=, splits=)``.
+        ``run(config, seed=, out=, resume=, overwrite=, progress_factory=, splits=)``.
     is_complete : callable
         ``is_complete(path)``: whether the run file contains a finished run.
     final_metrics : callable

@@ -1,4 +1,4 @@
-"""``assoc report``: plots and a summary table of a binding run file."""
+"""``assoc report``: plots and a summary table of a run file of any kind, or of a sweep directory."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ def register(subparsers) -> None:
         "report",
         help="write PNG plots and a Markdown summary of a run file",
         description=(
-            "Write one PNG per metric against pairs seen (a line per learner), a t-SNE of the codes at the "
-            "first and last checkpoint (tsne.png), a learner comparison chart (comparison.png) and "
-            "summary.md, and print the summary table."
+            "Write the report that assoc run writes for the run file's kind, and print its summary table. "
+            "Binding: one PNG per metric against pairs seen (a line per learner), a t-SNE of the codes at "
+            "the first and last checkpoint (tsne.png), a learner comparison chart (comparison.png) and "
+            "summary.md. Conditioning: one PNG per readout against trial and summary.md. "
+            "Spiking-conditioning: summary.png (raster, rates, cross-modal fraction) and summary.md."
         ),
     )
     report.add_argument(
@@ -25,7 +27,7 @@ def register(subparsers) -> None:
     report.add_argument(
         "--out", default=None, metavar="DIR", help="output directory (default: <run file without .h5>_report)"
     )
-    report.add_argument("--no-tsne", action="store_true", help="skip the t-SNE figure, the slowest part")
+    report.add_argument("--no-tsne", action="store_true", help="skip the t-SNE figure of a binding run, the slowest part")
     report.set_defaults(func=run_report)
 
 
@@ -33,7 +35,7 @@ def run_report(args) -> int:
     """Write the report and print the table and the output directory."""
     from pathlib import Path
 
-    from sims.report import write_report
+    from sims.report import write_run_report
 
     if Path(args.run_file).is_dir():
         from sims.sweep import write_sweep_report
@@ -43,8 +45,7 @@ def run_report(args) -> int:
         sys.stdout.write(f"\nplots and summary: {sweep_report.directory}/ ({len(sweep_report.plots)} curve PNGs)\n")
         return 0
 
-    report = write_report(args.run_file, args.out, tsne=not args.no_tsne)
+    report = write_run_report(args.run_file, args.out, tsne=not args.no_tsne)
     sys.stdout.write(report.table.read_text(encoding="utf-8"))
-    sys.stdout.write(f"\nplots and summary: {report.directory}/ ({len(report.curves)} curve PNGs")
-    sys.stdout.write(f", {report.comparison.name}" + (f", {report.tsne.name}" if report.tsne else "") + ")\n")
+    sys.stdout.write(f"\nplots and summary: {report.directory}/ ({report.describe()})\n")
     return 0

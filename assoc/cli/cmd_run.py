@@ -29,8 +29,10 @@ def register(subparsers) -> None:
     )
     run.add_argument("--seed", type=int, default=None, metavar="N", help="seed (default: the config's first seed)")
     run.add_argument("--quick", action="store_true", help="use the config's [quick] sizes, for a smoke test")
-    run.add_argument("--resume", action="store_true", help="continue the run file from its last complete checkpoint")
-    run.add_argument("--overwrite", action="store_true", help="replace an existing run file instead of stopping")
+    # argparse rejects the two together as a usage error (exit code 2).
+    existing = run.add_mutually_exclusive_group()
+    existing.add_argument("--resume", action="store_true", help="continue the run file from its last complete checkpoint")
+    existing.add_argument("--overwrite", action="store_true", help="replace an existing run file instead of stopping")
     run.add_argument(
         "--threads",
         type=int,
@@ -90,7 +92,7 @@ def run_command(args) -> int:
         sys.stdout.write(f"\n{table}\n\nrun file: {result.path}\n")
         if not args.no_report:
             report = write_report(result.path)
-            sys.stdout.write(f"plots and summary: {report.directory}/ (summary.md, comparison.png, tsne.png, curve_*.png)\n")
+            sys.stdout.write(f"plots and summary: {report.directory}/ ({report.describe()})\n")
     return 0
 
 

@@ -102,11 +102,12 @@ def run_other_experiment(args) -> int:
     """Run a conditioning or spiking-conditioning experiment for ``assoc run``; return the exit code.
 
     ``args`` carries the options of ``assoc run`` (experiment, dataset, data_dir, out,
-    seed, quick, resume, threads, no_report). Prints each seed's final metrics and run
-    file, and writes plots beside the run file unless ``no_report`` is set.
+    seed, quick, resume, overwrite, threads, no_report). Prints each seed's final metrics and run
+    file, and writes the report beside the run file unless ``no_report`` is set.
     """
     from assoc.errors import ConfigError
     from assoc.progress import progress_bar
+    from sims.report import metrics_table, write_run_report
     from sims.sweep import apply_point, load_experiment
 
     kind, config = load_experiment(args.experiment, quick=args.quick, dataset=args.dataset)
@@ -131,50 +132,11 @@ def run_other_experiment(args) -> int:
             seed=seed,
             out=args.out,
             resume=args.resume,
+            overwrite=getattr(args, "overwrite", False),
             progress_factory=lambda description, unit: progress_bar(description, unit=unit),
         )
-        sys.stdout.write(_metrics_table(result.final_metrics) + f"\nrun file: {result.path}\n")
+        sys.stdout.write(metrics_table(result.final_metrics) + f"\n\nrun file: {result.path}\n")
         if not getattr(args, "no_report", False):
-            directory = _write_run_report(kind.name, result.path)
-            sys.stdout.write(f"plots: {directory}/\n")
+            report = write_run_report(result.path)
+            sys.stdout.write(f"plots and summary: {report.directory}/ ({report.describe()})\n")
     return 0
-
-
-def _write_run_report(kind_name: str, path) -> str:
-    """Write the plots of one conditioning or spiking run file; return their directory."""
-    from pathlib import Path
-
-    if kind_name == "conditioning":
-        from sims.report import write_report
-
-        # The binding report's curves and comparison chart read any run-file learners;
-        # conditioning files store no code snapshots, so there is no t-SNE.
-        return str(write_report(path, tsne=False).directory)
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from analysis.spiking_plots import plot_spiking_summary, read_spiking_run
-
-    directory = Path(path).with_name(Path(path).stem + "_report")
-    directory.mkdir(parents=True, exist_ok=True)
-    artists = plot_spiking_summary(read_spiking_run(path))
-    try:
-        artists["figure"].savefig(directory / "summary.png", dpi=90, bbox_inches="tight")
-    finally:
-        plt.close(artists["figure"])
-    return str(directory)
-
-
-def _metrics_table(final_metrics: dict) -> str:
-    """Return a Markdown table: one row per learner or group, one column per final metric (blank where absent)."""
-    columns = []
-    for metrics in final_metrics.values():
-        columns += [key for key in metrics if key not in columns and not key.startswith("strength_digit")]
-    lines = ["| | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
-    for learner, metrics in final_metrics.items():
-        cells = [f"{metrics[key]:.3g}" if key in metrics else "" for key in columns]
-        lines.append(f"| {learner} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"

@@ -133,7 +133,7 @@ def test_run_command_prints_final_metrics(blocking_run, tmp_path, capsys):
     assert "| blocking.Blocking |" in output
     assert f"run file: {blocking_run.path}" in output
     report = blocking_run.path.with_name(blocking_run.path.stem + "_report")
-    assert f"plots: {report}/" in output
+    assert f"plots and summary: {report}/ (summary.md, " in output
     assert (report / "curve_strength_B.png").is_file()
 
 

@@ -36,3 +36,128 @@ def test_spiking_run_sigint_exits_130(tmp_path):
     assert process.returncode == 130, log
     assert "interrupted" in log
     assert not out.exists()
+
+
+# One paradigm and a one-epoch unimodal stage on 300 demo pairs keep a run to a few seconds.
+TINY_CONDITIONING = """\
+kind = "conditioning"
+name = "tiny-conditioning"
+dataset = "demo"
+limit = 300
+paradigms = ["acquisition"]
+
+[cues]
+A = 3
+B = 7
+C = 5
+
+[unimodal]
+epochs = 1
+batch_size = 32
+lr = 2e-3
+k = 32
+width = 16
+"""
+
+
+@pytest.fixture(scope="module")
+def conditioning_run(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("kinds")
+    config = directory / "tiny.toml"
+    config.write_text(TINY_CONDITIONING, encoding="utf-8")
+    out = directory / "conditioning.h5"
+    assert main(["run", str(config), "--out", str(out), "--no-report"]) == 0
+    return config, out
+
+
+@pytest.fixture(scope="module")
+def spiking_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("kinds") / "spiking.h5"
+    assert main(["run", "spiking-conditioning", "--quick", "--out", str(out), "--no-report"]) == 0
+    return out
+
+
+def test_resume_with_overwrite_is_usage_error(capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(["run", "conditioning", "--resume", "--overwrite"])
+    assert raised.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_run_files_store_kind(conditioning_run, spiking_run):
+    from sims.runfile import run_file_kind
+
+    assert run_file_kind(conditioning_run[1]) == "conditioning"
+    assert run_file_kind(spiking_run) == "spiking-conditioning"
+
+
+def test_run_file_kind_of_older_files(conditioning_run, spiking_run, tmp_path):
+    import shutil
+
+    import h5py
+
+    from sims.runfile import run_file_kind
+
+    for source in (conditioning_run[1], spiking_run):
+        copy = tmp_path / source.name
+        shutil.copy(source, copy)
+        with h5py.File(copy, "r+") as handle:
+            kind = handle.attrs.pop("kind")
+        assert run_file_kind(copy) == kind
+
+
+def test_conditioning_overwrite_replaces_file(conditioning_run, capsys):
+    config, out = conditioning_run
+    assert main(["run", str(config), "--out", str(out), "--no-report"]) == 1
+    assert "--overwrite to replace it" in capsys.readouterr().err
+
+    before = out.stat().st_mtime_ns
+    assert main(["run", str(config), "--out", str(out), "--no-report", "--overwrite"]) == 0
+    assert out.stat().st_mtime_ns != before
+    assert f"run file: {out}" in capsys.readouterr().out
+
+
+def test_spiking_overwrite_replaces_file(spiking_run, capsys):
+    assert main(["run", "spiking-conditioning", "--quick", "--out", str(spiking_run), "--no-report"]) == 1
+    assert "--overwrite to replace it" in capsys.readouterr().err
+
+    before = spiking_run.stat().st_mtime_ns
+    command = ["run", "spiking-conditioning", "--quick", "--out", str(spiking_run), "--no-report", "--overwrite"]
+    assert main(command) == 0
+    assert spiking_run.stat().st_mtime_ns != before
+
+
+def test_report_of_conditioning_run(conditioning_run, tmp_path, capsys):
+    _, out = conditioning_run
+    assert main(["report", str(out), "--out", str(tmp_path)]) == 0
+    output = capsys.readouterr().out
+    assert "| acquisition.Acquisition |" in output
+    assert "retrieval_visual_to_audio_R@1" not in output
+    assert "plots and summary:" in output
+    assert (tmp_path / "summary.md").is_file()
+    assert (tmp_path / "curve_strength_A.png").is_file()
+    assert not (tmp_path / "tsne.png").exists()
+
+
+def test_report_of_spiking_run(spiking_run, tmp_path, capsys):
+    assert main(["report", str(spiking_run), "--out", str(tmp_path), "--no-tsne"]) == 0
+    output = capsys.readouterr().out
+    assert "| spiking |" in output
+    assert "posttest_overlap" in output
+    assert "(summary.md, summary.png)" in output
+    assert (tmp_path / "summary.png").is_file()
+
+
+def test_binding_resume_on_conditioning_file(conditioning_run, capsys):
+    _, out = conditioning_run
+    assert main(["run", "binding", "--resume", "--out", str(out), "--no-report"]) == 1
+    error = capsys.readouterr().err
+    assert "contains a conditioning run" in error
+    assert "the experiment requested is binding" in error
+    assert "Missing table" not in error
+
+
+def test_report_missing_file_message(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "nothere.h5")]) == 1
+    error = capsys.readouterr().err
+    assert "not found; check the path." in error
