@@ -71,6 +71,7 @@ from sims.config import (
     _Table,
     _toml_key,
     _toml_value,
+    warn_without_quick_table,
 )
 from sims.runfile import RunReader, RunWriter, array_checksum, check_run_file_kind
 
@@ -212,7 +213,10 @@ def load_conditioning_config(
     path = Path(name_or_path)
     if not path.is_file():
         raise DataNotFoundError(f"Config file {path} not found; check the path.")
-    return parse_conditioning_config(path.read_text(encoding="utf-8"), quick=quick, dataset=dataset, source=str(path))
+    text = path.read_text(encoding="utf-8")
+    if quick:
+        warn_without_quick_table(text, path)
+    return parse_conditioning_config(text, quick=quick, dataset=dataset, source=str(path))
 
 
 def parse_conditioning_config(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import logging
 import math
 import tomllib
 from collections.abc import Mapping
@@ -22,7 +23,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from assoc.data.load import DATASETS
 from assoc.errors import ConfigError, DataNotFoundError
+
+logger = logging.getLogger(__name__)
 
 EVAL_SPLITS = ("val", "test")
 
@@ -332,7 +336,8 @@ def load_config(name_or_path: str | Path, *, quick: bool = False, dataset: str |
         A built-in experiment name (:func:`builtin_names`) or the path of a TOML file.
         A string ending in ``.toml`` or containing a path separator is read as a path.
     quick : bool
-        Apply the config's ``[quick]`` sizes.
+        Apply the config's ``[quick]`` sizes. A TOML file without a ``[quick]`` table
+        then runs at full size, and a warning names the file.
     dataset : str, optional
         Run on this dataset instead of the config's ``dataset``; see :func:`parse_config`.
     """
@@ -350,7 +355,24 @@ def load_config(name_or_path: str | Path, *, quick: bool = False, dataset: str |
             f"Unknown experiment {text!r}{_suggest(text, builtin_names())} "
             "Pass a built-in name or the path of a TOML file (assoc list shows the names)."
         )
-    return parse_config(path.read_text(encoding="utf-8"), quick=quick, dataset=dataset, source=str(path))
+    text = path.read_text(encoding="utf-8")
+    if quick:
+        warn_without_quick_table(text, path)
+    return parse_config(text, quick=quick, dataset=dataset, source=str(path))
+
+
+def warn_without_quick_table(text: str, path: str | Path) -> None:
+    """Log a warning when the config file at ``path`` (TOML ``text``) has no ``[quick]`` table.
+
+    ``--quick`` on such a file keeps every size, so the warning says the run is full size.
+    Invalid TOML is left for the parser to report.
+    """
+    try:
+        has_quick = "quick" in tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return
+    if not has_quick:
+        logger.warning("%s has no [quick] table, so --quick runs it at full size; add [quick] with smaller sizes", path)
 
 
 def parse_config(
@@ -375,6 +397,11 @@ def parse_config(
             raise ConfigError(f"Key 'quick.{key}' in {source} is not allowed; [quick] cannot contain [{key}].")
     config_from_dict(data, source=source)
     for name, table in dataset_tables.items():
+        if name not in DATASETS:
+            raise ConfigError(
+                f"Unknown dataset table [datasets.{name}] in {source}{_suggest(name, DATASETS)} "
+                f"Name a dataset: {', '.join(DATASETS)}."
+            )
         if not isinstance(table, dict):
             raise ConfigError(f"Key 'datasets.{name}' in {source} must be a table; got {table!r}.")
         for key in ("quick", "datasets", "dataset"):

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assoc.errors import ConfigError, DataNotFoundError
-from sims.config import _merge, _toml_key, _toml_value
+from sims.config import _merge, _toml_key, _toml_value, warn_without_quick_table
 
 KIND = "spiking-conditioning"
 
@@ -107,7 +107,10 @@ def load_spiking_config(name_or_path: str | Path = KIND, *, quick: bool = False,
     path = Path(name_or_path)
     if not path.is_file():
         raise DataNotFoundError(f"Config file {path} not found; check the path.")
-    return parse_spiking_config(path.read_text(encoding="utf-8"), quick=quick, source=str(path))
+    text = path.read_text(encoding="utf-8")
+    if quick:
+        warn_without_quick_table(text, path)
+    return parse_spiking_config(text, quick=quick, source=str(path))
 
 
 def parse_spiking_config(text: str, *, quick: bool = False, source: str = "config") -> SpikingExperimentConfig:

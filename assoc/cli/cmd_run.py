@@ -28,7 +28,7 @@ def register(subparsers) -> None:
         "--out", default=None, metavar="FILE.h5", help="run file (default: runs/<name>-<dataset>-seed<N>.h5)"
     )
     run.add_argument("--seed", type=int, default=None, metavar="N", help="seed (default: the config's first seed)")
-    run.add_argument("--quick", action="store_true", help="use the config's [quick] sizes, for a smoke test")
+    run.add_argument("--quick", action="store_true", help="use the config's [quick] sizes, for a smoke test (a config without [quick] runs at full size, with a warning)")
     # argparse rejects the two together as a usage error (exit code 2).
     existing = run.add_mutually_exclusive_group()
     existing.add_argument("--resume", action="store_true", help="continue the run file from its last complete checkpoint")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from assoc.cli import main
@@ -100,3 +102,46 @@ def test_run_existing_file_message(tmp_path, capsys):
     error = capsys.readouterr().err
     assert "already exists" in error
     assert "--overwrite" in error
+
+
+def test_dataset_table_typo_suggests_name():
+    with pytest.raises(ConfigError) as raised:
+        parse_config(VALID.replace("[datasets.avmnist]", "[datasets.avmnst]"))
+    message = str(raised.value)
+    assert "Unknown dataset table [datasets.avmnst]" in message
+    assert "did you mean 'avmnist'?" in message
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def config_warnings():
+    # A handler on the module logger itself, because assoc.cli.main stops the
+    # package loggers from propagating to pytest's root handler.
+    records = _Records()
+    logger = logging.getLogger("sims.config")
+    logger.addHandler(records)
+    yield records.messages
+    logger.removeHandler(records)
+
+
+def test_quick_without_table_warns(tmp_path, config_warnings):
+    path = tmp_path / "noquick.toml"
+    path.write_text(VALID.replace("[quick]\nlimit = 60\n", ""), encoding="utf-8")
+    config = load_config(path, quick=True)
+    assert config.limit == load_config(path).limit
+    assert any(f"{path} has no [quick] table" in message for message in config_warnings)
+
+
+def test_quick_with_table_no_warning(tmp_path, config_warnings):
+    path = tmp_path / "quick.toml"
+    path.write_text(VALID, encoding="utf-8")
+    assert load_config(path, quick=True).limit == 60
+    assert config_warnings == []
