@@ -226,7 +226,8 @@ def plot_spiking_summary(run: Mapping, *, max_neurons: int | None = 200, fig=Non
     Returns
     -------
     dict
-        ``figure``, and ``raster``, ``rates``, ``fraction`` with the artists of each panel.
+        ``figure``, ``raster``, ``rates``, ``fraction`` with the artists of each panel,
+        ``phase_labels`` with the phase name drawn above each shaded phase, and ``title``.
     """
     if fig is None:
         import matplotlib.pyplot as plt
@@ -242,4 +243,13 @@ def plot_spiking_summary(run: Mapping, *, max_neurons: int | None = 200, fig=Non
     }
     raster_ax.set_xlabel("")
     rates_ax.set_xlabel("")
+
+    # Phase names above the top panel, centred on each shaded span: x in data
+    # coordinates, y in axes coordinates.
+    transform = raster_ax.get_xaxis_transform()
+    artists["phase_labels"] = [
+        raster_ax.text((start + stop) / 2, 1.02, phase, transform=transform, ha="center", va="bottom", fontsize="medium")
+        for phase, start, stop in bounds or []
+    ]
+    artists["title"] = fig.suptitle("Spiking conditioning: spikes, population rates and cross-modal fraction by phase")
     return artists

@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 
 DIRECTIONS = (("visual_to_audio", "visual"), ("audio_to_visual", "audio"))
 
-# Metrics drawn in the report and listed in the summary table, in this order.
+# Columns of the summary table, in this order. They include every metric of the
+# report's comparison chart (sims.report.COMPARISON_METRICS).
 SUMMARY_METRICS = (
     "retrieval_visual_to_audio_R@1",
     "retrieval_audio_to_visual_R@1",
@@ -36,6 +37,7 @@ SUMMARY_METRICS = (
     "transfer_visual_to_audio",
     "transfer_audio_to_visual",
     "missing_visual_only",
+    "missing_audio_only",
     "mse_audio_from_visual",
     "overlap_cka",
     "overlap_modality_gap",

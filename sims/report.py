@@ -184,13 +184,17 @@ def plot_curve(curve: dict[str, tuple[np.ndarray, np.ndarray]], metric: str, ax=
 def plot_tsne(panels: dict[str, dict[str, dict[str, np.ndarray]]], fig=None):
     """Draw the t-SNE panels: a row per learner, first and last checkpoint; return the figure.
 
-    Colour is the digit; circles are recalled visual codes, crosses are audio codes.
+    Colour is the digit; circles are recalled visual codes, crosses are audio codes. A
+    legend at the right gives the colour of each digit and the two markers.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     learners = list(panels)
-    fig = fig if fig is not None else plt.figure(figsize=(8, 3.6 * max(len(learners), 1)))
-    axes = fig.subplots(max(len(learners), 1), 2, squeeze=False)
+    n_rows = max(len(learners), 1)
+    fig = fig if fig is not None else plt.figure(figsize=(7.5, 0.4 + 2.9 * n_rows), layout="constrained")
+    axes = fig.subplots(n_rows, 2, squeeze=False)
+    colours = plt.get_cmap("tab10")
     for row, learner in enumerate(learners):
         for column, which in enumerate(("first", "last")):
             ax = axes[row, column]
@@ -199,12 +203,23 @@ def plot_tsne(panels: dict[str, dict[str, dict[str, np.ndarray]]], fig=None):
                 mask = panel["modality"] == modality
                 ax.scatter(
                     panel["xy"][mask, 0], panel["xy"][mask, 1], c=panel["label"][mask], cmap="tab10",
-                    vmin=-0.5, vmax=9.5, marker=marker, s=8, linewidths=0.8,
+                    vmin=-0.5, vmax=9.5, marker=marker, s=12, linewidths=0.9,
                 )
-            ax.set_title(f"{learner}: {which} checkpoint", fontsize="small")
+            ax.set_title(f"{learner}: {which} checkpoint", fontsize="medium")
             ax.set_xticks([])
             ax.set_yticks([])
-    fig.suptitle("t-SNE of recalled visual codes (o) and audio codes (x), colour = digit", fontsize="small")
+            ax.margins(0.03)
+
+    handles = [
+        Line2D([], [], linestyle="", marker="s", markersize=7, color=colours(digit), label=f"digit {digit}")
+        for digit in range(10)
+    ]
+    handles += [
+        Line2D([], [], linestyle="", marker="o", markersize=6, color="0.3", label="visual (recalled)"),
+        Line2D([], [], linestyle="", marker="x", markersize=6, color="0.3", label="audio"),
+    ]
+    fig.legend(handles=handles, loc="outside right center", fontsize="small", frameon=False)
+    fig.suptitle("t-SNE of recalled visual codes and audio codes")
     return fig
 
 
@@ -351,7 +366,7 @@ def write_report(run_path: str | Path, out_dir: str | Path | None = None, *, tsn
     if panels:
         fig = plot_tsne(panels)
         tsne_path = directory / "tsne.png"
-        fig.savefig(tsne_path, dpi=70)
+        fig.savefig(tsne_path, dpi=100)
         plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(8, 4.5))

@@ -85,3 +85,21 @@ def test_summary_from_run_file(tmp_path, close_figures):
     assert len(artists["figure"].axes) == 3
     np.testing.assert_allclose(artists["fraction"]["auditory"].get_ydata(), [0.1, 0.5])
     np.testing.assert_allclose(artists["raster"]["auditory"].get_offsets()[:, 1], [6, 4])
+
+
+def test_summary_labels_phases(close_figures):
+    from analysis import spiking_plots
+
+    run = {
+        "spikes": {"visual": (np.array([0.1]), np.array([0])), "auditory": (np.array([0.2]), np.array([1]))},
+        "n_neurons": 2,
+        "bounds": [("pretest", 0.0, 1.0), ("conditioning", 1.0, 3.0)],
+        "rate_time": np.array([0.5, 1.5]),
+        "rates": {"visual": np.array([1.0, 2.0]), "auditory": np.array([3.0, 4.0])},
+        "block_time": np.array([0.5, 2.0]),
+        "cs_fraction": {"visual": np.array([0.0, 0.2]), "auditory": np.array([0.1, 0.5])},
+    }
+    artists = spiking_plots.plot_spiking_summary(run)
+    assert [label.get_text() for label in artists["phase_labels"]] == ["pretest", "conditioning"]
+    assert artists["phase_labels"][1].get_position()[0] == 2.0
+    assert "Spiking conditioning" in artists["title"].get_text()

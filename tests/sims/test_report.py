@@ -92,3 +92,30 @@ def test_report_command_prints_table(run_file, tmp_path, capsys, close_figures):
     assert "| gradient | 150 |" in output
     assert str(tmp_path / "out") in output
     assert not (tmp_path / "out" / "tsne.png").exists()
+
+
+def test_summary_table_has_comparison_metrics():
+    from sims.evaluation import SUMMARY_METRICS
+    from sims.report import COMPARISON_METRICS
+
+    for metric in COMPARISON_METRICS:
+        assert metric in SUMMARY_METRICS, metric
+
+
+def test_tsne_figure_has_digit_key(run_file, close_figures):
+    from sims.report import plot_tsne
+
+    with RunReader(run_file) as reader:
+        fig = plot_tsne(tsne_embeddings(reader))
+    labels = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert labels[:10] == [f"digit {digit}" for digit in range(10)]
+    assert "visual (recalled)" in labels
+    assert "audio" in labels
+
+
+def test_report_kind_from_binding_file(run_file, tmp_path, close_figures):
+    from sims.report import write_run_report
+
+    report = write_run_report(run_file, tmp_path / "report", tsne=False)
+    assert report.kind == "binding"
+    assert report.describe().startswith("summary.md, comparison.png, ")
