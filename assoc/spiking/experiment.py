@@ -441,6 +441,8 @@ def run_spiking_conditioning(
             name: (np.asarray(s.i[:], dtype=np.int64), np.asarray(s.j[:], dtype=np.int64))
             for name, s in network.cross.items()
         }
+        # A Ctrl-C after the last phase that a brian2 callback swallowed still stops the run here.
+        interrupt.check(network.network)
 
     # Readouts.
     n_neurons = config.network.n_neurons
