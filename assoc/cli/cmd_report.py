@@ -42,7 +42,8 @@ def run_report(args) -> int:
 
         sweep_report = write_sweep_report(args.run_file, args.out)
         sys.stdout.write(sweep_report.summary_path.read_text(encoding="utf-8"))
-        sys.stdout.write(f"\nplots and summary: {sweep_report.directory}/ ({len(sweep_report.plots)} curve PNGs)\n")
+        files = f"{sweep_report.summary_path.name}, {len(sweep_report.plots)} curve_*.png"
+        sys.stdout.write(f"\nplots and summary: {sweep_report.directory}/ ({files})\n")
         return 0
 
     report = write_run_report(args.run_file, args.out, tsne=not args.no_tsne)
