@@ -16,7 +16,6 @@ from assoc.cli import main
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
 def test_spiking_run_sigint_exits_130(tmp_path):
     out = tmp_path / "spiking.h5"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1", "PYTHONPATH": str(REPOSITORY)}
