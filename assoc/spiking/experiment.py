@@ -324,8 +324,8 @@ class _InterruptWatch:
         """Raise KeyboardInterrupt when Ctrl-C came or brian2 ended ``network.run`` early."""
         import brian2
 
-        # A run ended early holds part of a phase; storing it as a whole phase would give
-        # readouts of a different protocol.
+        # A run that ended early contains only part of a phase. Storing it as a whole
+        # phase would give readouts of a different protocol.
         if self.requested or network._stopped or brian2.Network._globally_stopped:
             raise KeyboardInterrupt("the simulation was stopped before the phase ended")
 
