@@ -33,12 +33,14 @@ from assoc.hopfield.diagnostics import (
     random_patterns,
     recall_fraction,
 )
+from assoc.hopfield.memory import ModernHopfield
 from assoc.hopfield.modern import attention_weights, hetero_retrieve, modern_energy, retrieve
 
 __all__ = [
     "ClassicalMemory",
     "DenseMemory",
     "MetastableReport",
+    "ModernHopfield",
     "ModernMemory",
     "attention_weights",
     "basin_size",

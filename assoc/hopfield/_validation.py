@@ -43,14 +43,24 @@ def float_dtype(*arrays: np.ndarray) -> np.dtype:
     return np.dtype(np.float64)
 
 
-def all_finite(array: np.ndarray) -> bool:
-    """Return whether every entry is finite, in one pass without a temporary array.
+# Arrays of at most this many entries are checked with np.isfinite directly. Its
+# temporary boolean array is then small, and the call skips np.errstate, which costs
+# about 1.3 us (NumPy 2.3), as much as the check itself for a single query.
+_SMALL_ARRAY_SIZE = 1 << 14
 
-    A finite sum proves that no entry is NaN or infinite. Only a non-finite sum needs
-    the entry-by-entry check, because finite entries can also overflow the sum.
+
+def all_finite(array: np.ndarray) -> bool:
+    """Return whether every entry is finite.
+
+    Arrays above ``_SMALL_ARRAY_SIZE`` entries are checked in one pass without a
+    temporary array: a finite sum proves that no entry is NaN or infinite. Only a
+    non-finite sum needs the entry-by-entry check, because finite entries can also
+    overflow the sum.
     """
     if array.dtype.kind != "f":
         return True
+    if array.size <= _SMALL_ARRAY_SIZE:
+        return bool(np.isfinite(array).all())
     with np.errstate(over="ignore", invalid="ignore"):
         total = np.sum(array)
     return bool(np.isfinite(total)) or bool(np.all(np.isfinite(array)))

@@ -90,7 +90,7 @@ def _check_stored(keys, values):
         check_finite("values", values)
 
 
-def _retrieve_one_pass(queries, keys, values, beta):
+def _retrieve_one_pass(queries, keys, values, beta, stored_finite=False):
     n_queries = queries.shape[0]
     n_chunks = 1
     if n_queries < get_num_threads():
@@ -106,62 +106,119 @@ def _retrieve_one_pass(queries, keys, values, beta):
 
     # The kernel has read every stored entry: a flagged score or a non-finite result is
     # the only way a NaN or infinite entry can show, so the full check runs only then.
-    if invalid.any() or not all_finite(out):
+    if not stored_finite and (invalid.any() or not all_finite(out)):
         _check_stored(keys, values)
     return out
 
 
-def _shift_rows(scores, beta) -> bool:
+def _shift_rows(scores, beta, check=True) -> bool:
     """Replace each row s of ``scores`` by beta (s - max s); return whether every s was finite.
 
     NumPy's max and min propagate NaN, and one of them is infinite whenever the row
-    holds an infinite entry, so both finite means every entry is finite.
+    holds an infinite entry, so both finite means every entry is finite. With
+    ``check=False`` the row minima are skipped and the return value is always True.
     """
     row_maxima = scores.max(axis=1)
-    finite = all_finite(row_maxima) and all_finite(scores.min(axis=1))
+    finite = not check or (all_finite(row_maxima) and all_finite(scores.min(axis=1)))
     _kernels.shift_rows_inplace(scores, row_maxima, scores.dtype.type(beta))
     return finite
 
 
-def _retrieve_blas(queries, keys, values, beta):
-    n_queries, n_keys = queries.shape[0], keys.shape[0]
-    out = np.empty((n_queries, values.shape[1]), dtype=queries.dtype)
-    max_rows = max(1, _MAX_SCORE_BLOCK // n_keys)
-    n_blocks = -(-n_queries // max_rows)
-    block = -(-n_queries // n_blocks)  # equal blocks, so that none is a thin remainder
-    scores = np.empty((block, n_keys), dtype=queries.dtype)
-    for start in range(0, n_queries, block):
-        stop = min(start + block, n_queries)
-        block_scores = scores[: stop - start]
-        np.matmul(queries[start:stop], keys.T, out=block_scores)
+def _softmax_product(queries, keys, values, beta, stored_finite, scores=None, out=None):
+    """Compute softmax(beta * queries @ keys.T) @ values for one block of queries.
 
-        # exp(beta (s - max s)) in place. The division by the row sums is applied to the
-        # (n_queries, n_value_features) product instead of the larger score matrix.
-        # With finite queries, a NaN or infinite key entry always leaves a NaN or
-        # infinite score, so finite scores certify the keys without another pass.
-        if not _shift_rows(block_scores, beta):
-            _check_stored(keys, values)
-        np.exp(block_scores, out=block_scores)
-        row_sums = block_scores.sum(axis=1)
-        np.matmul(block_scores, values, out=out[start:stop])
-        out[start:stop] /= row_sums[:, np.newaxis]
-    if not all_finite(out):
+    ``scores`` and ``out``, when given, are the buffers for the score matrix and the
+    result. Without them the block allocates its own arrays, which for a single small
+    block is faster than slicing preallocated ones.
+    """
+    scores = np.matmul(queries, keys.T, out=scores)
+
+    # exp(beta (s - max s)) in place. The division by the row sums is applied to the
+    # (n_queries, n_value_features) product instead of the larger score matrix.
+    # With finite queries, a NaN or infinite key entry always leaves a NaN or
+    # infinite score, so finite scores certify the keys without another pass.
+    if not _shift_rows(scores, beta, check=not stored_finite):
+        _check_stored(keys, values)
+    np.exp(scores, out=scores)
+    row_sums = scores.sum(axis=1)
+    out = np.matmul(scores, values, out=out)
+    out /= row_sums[:, np.newaxis]
+    return out
+
+
+def _retrieve_blas(queries, keys, values, beta, stored_finite=False):
+    n_queries, n_keys = queries.shape[0], keys.shape[0]
+    max_rows = max(1, _MAX_SCORE_BLOCK // n_keys)
+    if n_queries <= max_rows:
+        out = _softmax_product(queries, keys, values, beta, stored_finite)
+    else:
+        out = np.empty((n_queries, values.shape[1]), dtype=queries.dtype)
+        n_blocks = -(-n_queries // max_rows)
+        block = -(-n_queries // n_blocks)  # equal blocks, so that none is a thin remainder
+        scores = np.empty((block, n_keys), dtype=queries.dtype)
+        for start in range(0, n_queries, block):
+            stop = min(start + block, n_queries)
+            _softmax_product(
+                queries[start:stop], keys, values, beta, stored_finite, scores[: stop - start], out[start:stop]
+            )
+    if not stored_finite and not all_finite(out):
         _check_stored(keys, values)
     return out
 
 
-def _retrieve_step(queries, keys, values, beta):
-    """Run one retrieval step on validated, contiguous arrays of one dtype, checking the stored arrays."""
+def _retrieve_step(queries, keys, values, beta, stored_finite=False):
+    """Run one retrieval step on validated, contiguous arrays of one dtype.
+
+    The step checks the stored arrays for NaN and infinite entries unless
+    ``stored_finite`` is true, which the caller passes only after checking them itself.
+    """
     work = queries.shape[0] * keys.shape[0] * (keys.shape[1] + values.shape[1])
     one_pass = queries.shape[0] == 1 and keys.shape[1] >= ONE_PASS_MIN_FEATURES and work >= ONE_PASS_MIN_WORK
     if one_pass and get_num_threads() > 1:
-        return _retrieve_one_pass(queries, keys, values, beta)
+        return _retrieve_one_pass(queries, keys, values, beta, stored_finite)
 
-    if values is not keys:
+    if values is not keys and not stored_finite:
         # Scores certify the keys only. A zero weight times an infinite value is NaN in
         # IEEE arithmetic, but BLAS libraries need not evaluate such products.
         check_finite("values", values)
-    return _retrieve_blas(queries, keys, values, beta)
+    return _retrieve_blas(queries, keys, values, beta, stored_finite)
+
+
+def _check_tol(tol):
+    """Return ``tol`` after checking that it is None or a finite number >= 0."""
+    if tol is not None and not (isinstance(tol, numbers.Real) and np.isfinite(tol) and tol >= 0):
+        raise ConfigError(f"tol must be a finite number >= 0 or None; got {tol!r}.")
+    return tol
+
+
+def _run_steps(queries, patterns, beta, max_steps, tol, single, return_steps, stored_finite=False):
+    """Apply up to ``max_steps`` retrieval steps to validated, contiguous arrays of one dtype."""
+    if max_steps == 1:
+        states = _retrieve_step(queries, patterns, patterns, beta, stored_finite)
+        n_steps = np.ones(queries.shape[0], dtype=np.int64)
+        if single:
+            states = states[0]
+        return (states, n_steps) if return_steps else states
+
+    states = queries.copy()
+    n_steps = np.zeros(queries.shape[0], dtype=np.int64)
+    active = np.arange(queries.shape[0])
+    for _ in range(max_steps):
+        updated = _retrieve_step(np.ascontiguousarray(states[active]), patterns, patterns, beta, stored_finite)
+        n_steps[active] += 1
+        if tol is not None:
+            moved = np.linalg.norm(updated - states[active], axis=1)
+            states[active] = updated
+            active = active[moved >= tol]
+            if active.size == 0:
+                break
+        else:
+            states[active] = updated
+    logger.debug("retrieved %d queries in at most %d steps", queries.shape[0], int(n_steps.max()))
+
+    if single:
+        states = states[0]
+    return (states, n_steps) if return_steps else states
 
 
 def attention_weights(queries, patterns, beta: float) -> np.ndarray:
@@ -237,35 +294,9 @@ def retrieve(
     """
     queries, patterns, _, beta, single = _prepare(queries, patterns, None, beta)
     max_steps = check_positive_int("max_steps", max_steps)
-    if tol is not None and not (isinstance(tol, numbers.Real) and np.isfinite(tol) and tol >= 0):
-        raise ConfigError(f"tol must be a finite number >= 0 or None; got {tol!r}.")
+    tol = _check_tol(tol)
 
-    if max_steps == 1:
-        states = _retrieve_step(queries, patterns, patterns, beta)
-        n_steps = np.ones(queries.shape[0], dtype=np.int64)
-        if single:
-            states = states[0]
-        return (states, n_steps) if return_steps else states
-
-    states = queries.copy()
-    n_steps = np.zeros(queries.shape[0], dtype=np.int64)
-    active = np.arange(queries.shape[0])
-    for _ in range(max_steps):
-        updated = _retrieve_step(np.ascontiguousarray(states[active]), patterns, patterns, beta)
-        n_steps[active] += 1
-        if tol is not None:
-            moved = np.linalg.norm(updated - states[active], axis=1)
-            states[active] = updated
-            active = active[moved >= tol]
-            if active.size == 0:
-                break
-        else:
-            states[active] = updated
-    logger.debug("retrieved %d queries in at most %d steps", queries.shape[0], int(n_steps.max()))
-
-    if single:
-        states = states[0]
-    return (states, n_steps) if return_steps else states
+    return _run_steps(queries, patterns, beta, max_steps, tol, single, return_steps)
 
 
 def hetero_retrieve(queries, keys, values, beta: float) -> np.ndarray:
