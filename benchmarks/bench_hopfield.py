@@ -5,6 +5,11 @@ Usage, from the repository root:
     python benchmarks/bench_hopfield.py            # N in {1e3, 1e4, 1e5}, d in {64, 256}, batch {1, 32, 1024}
     python benchmarks/bench_hopfield.py --quick    # N in {1e3, 1e4}, fewer repeats, smaller sweep
     python benchmarks/bench_hopfield.py --threads 1 --plot capacity.png
+    python benchmarks/bench_hopfield.py --memory-only  # only the ModernHopfield table
+
+The ModernHopfield table times one call of ModernHopfield.recall, of retrieve and of
+the NumPy formula in microseconds with timeit, on one thread regardless of --threads,
+for batches of 1 and 32 at N in {1e3, 1e4} and d in {64, 256}, in float32 and float64.
 
 One retrieval step softmax(beta Q X^T) X in float32 is timed for each size. It counts as
 4 N d batch floating-point operations, the two matrix products without the exponentials,
@@ -25,6 +30,7 @@ import os
 import platform
 import subprocess
 import time
+import timeit
 
 import numba
 import numpy as np
@@ -34,7 +40,7 @@ try:
 except ImportError:  # the BLAS thread count then stays at OpenBLAS's default
     threadpool_limits = None
 
-from assoc.hopfield import ClassicalMemory, DenseMemory, ModernMemory, capacity_sweep, retrieve
+from assoc.hopfield import ClassicalMemory, DenseMemory, ModernHopfield, ModernMemory, capacity_sweep, retrieve
 
 BETA_SCALE = 1.0  # beta = BETA_SCALE / sqrt(d), the usual attention temperature
 TORCH_SETTLE_SECONDS = 0.3  # pause after torch, so that its idle threads stop spinning
@@ -153,6 +159,65 @@ def bench_retrieval(sizes, dims, batches, repeats, torch_retrieve):
                 )
 
 
+def best_microseconds_timeit(functions, repeats: int, min_seconds: float = 0.02) -> list[float]:
+    """Best per-call time of each function in microseconds, from timeit loops taken in turn.
+
+    The loop length is set once, from a warm-up call, so that one loop of the first
+    function lasts about ``min_seconds``. Each of ``repeats`` rounds then times one loop
+    of every function.
+    """
+    timers = [timeit.Timer(function) for function in functions]
+    for timer in timers:
+        timer.timeit(1)  # warm-up: compilation, page faults
+    number = max(1, int(np.ceil(min_seconds / timers[0].timeit(1))))
+    best = [float("inf")] * len(timers)
+    for _ in range(repeats):
+        for index, timer in enumerate(timers):
+            best[index] = min(best[index], timer.timeit(number) / number * 1e6)
+    return best
+
+
+def bench_memory(sizes, dims, batches, repeats):
+    """Time ModernHopfield.recall against retrieve and the NumPy formula on one thread."""
+    rng = np.random.default_rng(2)
+    previous_threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    blas_limit = threadpool_limits(1) if threadpool_limits is not None else None
+    print("\nModernHopfield, one thread (OpenBLAS and Numba), microseconds per call, best of timeit loops:")
+    print("| dtype | N | d | batch | NumPy µs | retrieve µs | ModernHopfield µs | NumPy / ModernHopfield |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for dtype in (np.float32, np.float64):
+        for n_patterns in sizes:
+            for d in dims:
+                beta = BETA_SCALE / np.sqrt(d)
+                memory = ModernHopfield(rng.standard_normal((n_patterns, d)).astype(dtype), beta)
+                # All three read the memory's own copy, so that none of them finds the
+                # patterns in a warmer cache than the others.
+                patterns = memory.patterns
+                for batch in batches:
+                    queries = rng.standard_normal((batch, d)).astype(dtype)
+                    np.testing.assert_allclose(
+                        memory.recall(queries), numpy_retrieve(queries, patterns, beta), rtol=1e-4, atol=1e-5
+                    )
+                    numpy_us, function_us, memory_us = best_microseconds_timeit(
+                        [
+                            lambda: numpy_retrieve(queries, patterns, beta),
+                            lambda: retrieve(queries, patterns, beta),
+                            lambda: memory.recall(queries),
+                        ],
+                        repeats,
+                    )
+                    print(
+                        f"| {np.dtype(dtype).name} | {n_patterns:.0e} | {d} | {batch} | {numpy_us:.1f} "
+                        f"| {function_us:.1f} | {memory_us:.1f} | {numpy_us / memory_us:.2f} |",
+                        flush=True,
+                    )
+    print()
+    if blas_limit is not None:
+        blas_limit.restore_original_limits()
+    numba.set_num_threads(previous_threads)
+
+
 def bench_capacity(n_features: int, n_loads: int, n_corruptions: int):
     loads = np.geomspace(0.02, 2.0, n_loads)
     corruptions = np.linspace(0.0, 0.45, n_corruptions)
@@ -198,6 +263,9 @@ def save_plot(path, loads, corruptions, grids, corruption):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (about 30 s)")
+    parser.add_argument(
+        "--memory-only", action="store_true", help="run only the ModernHopfield per-call table (about 20 s)"
+    )
     parser.add_argument("--plot", metavar="PNG", help="also save the capacity curves at 10%% corruption to this file")
     parser.add_argument(
         "--threads",
@@ -220,10 +288,12 @@ def main() -> None:
     print(f"NumPy {np.__version__}, BLAS: {blas_description()}; {torch_description}; Numba {numba.get_num_threads()} threads")
     print(f"float32 GEMM ({gemm_size}^3): {gemm_peak(gemm_size, repeats):.1f} GFLOP/s\n")
 
-    bench_retrieval(sizes, (64, 256), (1, 32, 1024), repeats, torch_retrieve)
-    loads, corruptions, grids = bench_capacity(sweep_features, 20, 10)
-    if args.plot:
-        save_plot(args.plot, loads, corruptions, grids, corruption=corruptions[2])
+    bench_memory((1_000, 10_000), (64, 256), (1, 32), 5 if args.quick else 15)
+    if not args.memory_only:
+        bench_retrieval(sizes, (64, 256), (1, 32, 1024), repeats, torch_retrieve)
+        loads, corruptions, grids = bench_capacity(sweep_features, 20, 10)
+        if args.plot:
+            save_plot(args.plot, loads, corruptions, grids, corruption=corruptions[2])
     print(f"\nload after: {uptime()}")
     if blas_limit is not None:
         blas_limit.restore_original_limits()
