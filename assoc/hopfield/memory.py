@@ -3,9 +3,8 @@
 :func:`assoc.hopfield.retrieve` and :func:`assoc.hopfield.hetero_retrieve` check the
 stored patterns on every call. For one query against 1,000 patterns of 64 features
 that check took a third to a half of the call's time in ``benchmarks/bench_hopfield.py``.
-:class:`ModernHopfield` runs it once,
-at construction, and each call then checks only the queries before the same retrieval
-step (``modern._retrieve_step``).
+:class:`ModernHopfield` runs it once, at construction, and each call then checks only
+the queries before the same retrieval step (``modern._retrieve_step``).
 """
 
 from __future__ import annotations
