@@ -11,7 +11,7 @@ BatchNorm, ReLU and 2×2 max-pooling. With 6 base channels:
 - spectrograms (1, 112, 112), 5 blocks: 6 → … → 192 channels, 112 → … → 1 pixels,
   a 192-d feature vector.
 
-Every BatchNorm sees at least a 3×3 map, so training works with a batch of one.
+Every BatchNorm receives at least a 3×3 map, so training works with a batch of one.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ x̄_c evokes and ū the US code of the evaluation split:
 It also stores ``strength_digit<d>`` for every digit d (generalization) and
 ``generalization_r``, the Pearson correlation over the digits that are no cue of the
 design between strength_digit<d> and the cosine similarity of x̄_d to the first
-reinforced cue's code, both as the learner sees them (centred, whitened).
+reinforced cue's code, both in the learner's input space (centred, whitened).
 ``generalization_r_raw`` is the same correlation against the similarity of the
 rotated codes before whitening (centred only). Both similarity matrices are stored in
 ``/stages/stimuli``. One run-file learner is written per group, named
@@ -526,7 +526,7 @@ class Stimuli:
         Class-mean codes of the evaluation split: the probes and the US reference.
     similarity : ndarray of shape (10, 10)
         Cosine similarity of the digits' evaluation codes in the CS modality, as the
-        learner sees them (centred, whitened).
+        learner receives them (centred, whitened).
     similarity_raw : ndarray of shape (10, 10)
         The same for the rotated codes centred on the training mean, without whitening.
     """

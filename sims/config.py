@@ -364,7 +364,7 @@ def load_config(name_or_path: str | Path, *, quick: bool = False, dataset: str |
 def warn_without_quick_table(text: str, path: str | Path) -> None:
     """Log a warning when the config file at ``path`` (TOML ``text``) has no ``[quick]`` table.
 
-    ``--quick`` on such a file keeps every size, so the warning says the run is full size.
+    ``--quick`` on such a file keeps every size, so the warning states that the run is full size.
     Invalid TOML is left for the parser to report.
     """
     try:
@@ -421,7 +421,11 @@ def parse_config(
     merged = layers[0]
     for layer in layers[1:]:
         merged = _merge(merged, layer)
-    label = source + (f" with [datasets.{name}]" if name in dataset_tables else "") + (" with [quick]" if quick else "")
+    label = source
+    if name in dataset_tables:
+        label += f" with [datasets.{name}]"
+    if quick:
+        label += " with [quick]"
     return config_from_dict(merged, source=label, quick=quick)
 
 

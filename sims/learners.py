@@ -6,10 +6,11 @@ split, and both expose, for evaluation, each modality's current codes and ``reca
 which maps codes of one modality into the other modality's frame:
 
 - associative learners keep the encoders of the unimodal stage frozen, so their codes
-  never change, and recall is the binder's learned map. Binders see each modality's
-  codes centred on that modality's mean training code (a statistic of one modality,
-  so no pair is used), which makes the Hebbian sums covariances; recall adds the
-  target modality's mean back, so recalled codes live in the frame of the raw codes;
+  never change, and recall is the binder's learned map. Binders receive each
+  modality's codes centred on that modality's mean training code. That mean is a
+  statistic of one modality, so no pair is used, and centring makes the Hebbian sums
+  covariances. Recall adds the target modality's mean back, so recalled codes are in
+  the frame of the raw codes;
 - the gradient learner moves the encoders, and its recall is the model's own transfer
   R_target R_sourceᵀ z, so recalled visual codes and audio codes live in one frame.
 """
@@ -105,7 +106,7 @@ def train_unimodal(
 
     Each optimizer step uses one modality only: a batch of images reconstructed from
     their own codes, then a batch of spectrograms. The two modalities are shuffled by
-    independent orders, ``default_rng([seed, 1, epoch, m])``, so no step ever sees a
+    independent orders, ``default_rng([seed, 1, epoch, m])``, so no step ever receives a
     pair. W is shared, so it learns from both modalities, one at a time.
     """
     from models.losses import reconstruction_loss

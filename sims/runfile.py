@@ -24,9 +24,9 @@ uncommitted surplus before writing continues. Log rows follow the same rule with
 ``n_rows`` attribute.
 
 Only the newest committed state is kept. HDF5 reuses the space of deleted state groups
-within one writing session (50 checkpoints of a 1 MB state gave a 2.1 MB file with
-h5py 3.16 and HDF5 2.0), but not after a resume, so each resume can leave one stale
-state's worth of unused space; ``h5repack`` reclaims it.
+within one writing session: 50 checkpoints of a 1 MB state gave a 2.1 MB file with
+h5py 3.16 and HDF5 2.0. It does not reuse it after a resume, so each resume can leave
+one stale state's worth of unused space, which ``h5repack`` reclaims.
 
 NOTE: HDF5 has no journal. A kill during the few milliseconds of a flush can leave the
 file's metadata inconsistent; the layout above protects against kills at any other

@@ -536,7 +536,7 @@ def run_sweep(
         with _client(scheduler, client, workers) as active:
             if kind.name == "spiking-conditioning":
                 # brian2 installs a SIGINT handler when it is first imported, which only the main
-                # thread may do, and dask runs tasks in other threads; client.run uses the main one.
+                # thread may do. Dask runs tasks in other threads, but client.run uses the main one.
                 # NOTE: a worker that joins the cluster after this call has not imported brian2, so
                 # spiking tasks sent to it fail with "signal only works in main thread".
                 active.run(_import_brian2)

@@ -15,9 +15,9 @@ a phase and the ``+``/``-`` shorthand of the conditioning literature::
 the same. ``10AB-`` and ``10AB`` are ten non-reinforced trials. ``!`` shuffles the
 trials of a phase for each subject. ``#`` marks probe trials, on which the subject
 responds but nothing is learned. Unlike calmr, a count may be left out (it is then
-1), and calmr's ``>`` between trial periods is rejected. A bare letter is a cue; a parenthesised
+1), and calmr's ``>`` between trial periods is rejected. A bare letter is a cue. A parenthesised
 name is a US when it starts with ``US`` (``(US)``, ``(US2)``) or is listed in
-``us=``, and a multi-letter cue otherwise (``(tone)``). Blank lines are skipped,
+``us=``. Any other parenthesised name is a multi-letter cue (``(tone)``). Blank lines are skipped,
 an empty phase has no trials, and a line without ``NAME:`` gets the name
 ``Group N`` (N counts lines with trials from 1).
 """
@@ -410,8 +410,8 @@ def load_design(path: str | Path) -> tuple[Design, dict]:
     """Read a design from a ``.toml`` or a ``.txt`` file.
 
     A text file contains design lines. A TOML file has a ``[groups]`` table that maps
-    each group name to its phases, either one string ``"10A+ | 10AB+"`` or a list
-    of phase strings, an optional ``us`` list of US names, and an optional
+    each group name to its phases, given as one string ``"10A+ | 10AB+"`` or as a list
+    of phase strings. It may also have a ``us`` list of US names and a
     ``[parameters]`` table with ``alpha``, ``beta_plus``, ``beta_minus`` and
     ``lambda_`` (each a number or a table keyed by cue or US name)::
 

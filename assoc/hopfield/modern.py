@@ -115,7 +115,7 @@ def _shift_rows(scores, beta, check=True) -> bool:
     """Replace each row s of ``scores`` by beta (s - max s); return whether every s was finite.
 
     NumPy's max and min propagate NaN, and one of them is infinite whenever the row
-    holds an infinite entry, so both finite means every entry is finite. With
+    contains an infinite entry. So when both are finite, every entry is finite. With
     ``check=False`` the row minima are skipped and the return value is always True.
     """
     row_maxima = scores.max(axis=1)
@@ -289,8 +289,8 @@ def retrieve(
     Notes
     -----
     Ramsauer et al. (2020), "Hopfield Networks is All You Need": the update rule of
-    their continuous modern Hopfield network. A step never raises the energy of
-    :func:`modern_energy`.
+    their continuous modern Hopfield network. They prove that a step never raises the
+    energy of :func:`modern_energy`, and the tests check it on random inputs.
     """
     queries, patterns, _, beta, single = _prepare(queries, patterns, None, beta)
     max_steps = check_positive_int("max_steps", max_steps)

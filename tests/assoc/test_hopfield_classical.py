@@ -93,7 +93,7 @@ def test_energy_non_increasing_asynchronous(builder):
 
 
 def test_capacity_low_load_recalls_high_load_fails():
-    # Hebbian storage holds about 0.138 n_features patterns: 0.05 is well below, 0.5 far above.
+    # Hebbian storage recalls up to about 0.138 n_features patterns: 0.05 is well below, 0.5 far above.
     rng = np.random.default_rng(13)
     n_features = 200
     low = random_patterns(10, n_features, seed=rng)

@@ -119,7 +119,8 @@ def test_unpaired_schedule_separates_cs_and_us():
     # The order is shuffled and the US onsets are spread over the trial.
     assert list(schedule.kind[:20]) != ["cs"] * 20
     us_offset = (schedule.us_onset - schedule.start)[schedule.kind == "us"]
-    assert us_offset.min() >= 0.1 and us_offset.max() <= 0.4
+    assert us_offset.min() >= 0.1
+    assert us_offset.max() <= 0.4
     assert np.ptp(us_offset) > 0.1
 
 
