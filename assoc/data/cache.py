@@ -17,6 +17,8 @@ Layout::
 
 A build writes to a temporary name in the same directory, sets ``complete`` last and
 then renames the file, so a reader never takes an interrupted build for a finished one.
+A temporary file is named ``<name>.tmp-<pid>-<8 hex digits>``. Each write first removes
+the ones in its directory whose process has ended (see :func:`remove_stale_temporaries`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +41,9 @@ logger = logging.getLogger(__name__)
 # Bump when the stored layout or the way any stored array is computed changes, so that
 # old cache files get a different key and are rebuilt.
 FORMAT_VERSION = 1
+
+# ``<name>.tmp-<pid>-<hex>``, the temporary name that write_cached gives a file.
+_TEMPORARY_NAME = re.compile(r"^(?P<name>.+)\.tmp-(?P<pid>[0-9]+)-[0-9a-f]+$")
 
 
 @dataclass
@@ -99,6 +105,7 @@ def write_cached(path: Path, dataset: BuiltDataset, progress_step=None) -> None:
     import h5py
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path.parent)
     temporary = path.with_name(f"{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
         with h5py.File(temporary, "w") as file:
@@ -118,11 +125,69 @@ def write_cached(path: Path, dataset: BuiltDataset, progress_step=None) -> None:
             file.attrs["complete"] = True
         os.replace(temporary, path)
     except BaseException:
-        # NOTE: a process killed by SIGKILL never reaches this line and leaves the
-        # temporary file behind; it is never read, but nothing removes it either.
+        # A process killed by SIGKILL never reaches this line, so the next write into
+        # this directory removes the file it left behind.
         temporary.unlink(missing_ok=True)
         raise
     logger.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
+
+
+def remove_stale_temporaries(directory: Path) -> list[Path]:
+    """Remove temporary files of writes whose process no longer runs.
+
+    Only files named like :func:`write_cached`'s temporaries (``<name>.tmp-<pid>-<hex>``)
+    are considered. A file whose pid belongs to a running process is kept, because that
+    process may still be writing it. Each removal is logged at INFO.
+
+    Returns
+    -------
+    list of Path
+        The files removed, sorted by name.
+    """
+    removed = []
+    directory = Path(directory)
+    if not directory.is_dir():
+        return removed
+    for candidate in sorted(directory.iterdir()):
+        match = _TEMPORARY_NAME.match(candidate.name)
+        if match is None or not candidate.is_file():
+            continue
+        pid = int(match["pid"])
+        if _process_running(pid):
+            continue
+        try:
+            candidate.unlink()
+        except FileNotFoundError:
+            continue  # another process removed it first
+        except OSError as error:
+            logger.warning("failed to remove the stale temporary file %s (%s); delete it by hand", candidate, error)
+            continue
+        logger.info("removed %s, left by process %d, which no longer runs", candidate, pid)
+        removed.append(candidate)
+    return removed
+
+
+def _process_running(pid: int) -> bool:
+    """Return whether a process with this id exists on this machine.
+
+    Returns True when liveness cannot be checked, so that a caller deletes nothing.
+    """
+    # NOTE: the check covers only this machine's processes. A cache directory on a network
+    # file system shared with another host could lose a temporary file that a process
+    # on that host is still writing.
+    if pid <= 0 or os.name != "posix":
+        # os.kill(0, 0) signals the whole process group, and os.kill on Windows
+        # terminates the process, so neither can serve as a liveness test.
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # the process exists but belongs to another user
+    except OverflowError:
+        return False  # larger than any pid the kernel hands out
+    return True
 
 
 def _write_array(group, name: str, array: np.ndarray) -> None:
