@@ -168,3 +168,44 @@ def test_run_rejects_bad_arguments():
         run_spiking_conditioning(SpikingConfig(), seed=-1)
     with pytest.raises(ConfigError, match="cs_code and us_code must have the same length"):
         SpikingConfig(cs_code=np.ones(4), us_code=np.ones(5))
+
+
+def _extinction_run(rule):
+    """Run 15 paired trials, a 10-probe post-test and 2 blocks of 10 extinction trials on 40 neurons."""
+    config = SpikingConfig(
+        network=NetworkConfig(n_neurons=40, rule=rule),
+        protocol=ProtocolConfig(
+            trial_period=300 * b2.ms,
+            n_pretest_trials=0,
+            n_conditioning_trials=15,
+            n_posttest_trials=10,
+            n_extinction_trials=20,
+            block_trials=10,
+        ),
+    )
+    results = run_spiking_conditioning(config, seed=2)
+    extinction_blocks = results.cs_fraction["auditory"][results.block_phase == "extinction"]
+    return {
+        "posttest_fraction": results.phases["posttest"].cross_modal_fraction["auditory"],
+        "last_extinction_fraction": extinction_blocks[-1],
+        "posttest_weight": results.weights["posttest"]["visual_to_auditory"].mean(),
+        "extinction_weight": results.weights["extinction"]["visual_to_auditory"].mean(),
+    }
+
+
+@pytest.mark.slow
+def test_extinction_depends_on_rule():
+    # Plain STDP keeps potentiating during CS-alone trials, because visual spikes still
+    # precede the auditory spikes they cause. The omission reward of reward-modulated
+    # STDP turns the same pairs into depression.
+    stdp = _extinction_run("stdp")
+    reward = _extinction_run("reward-stdp")
+
+    assert stdp["posttest_fraction"] >= 0.2
+    assert reward["posttest_fraction"] >= 0.2
+
+    assert stdp["extinction_weight"] > stdp["posttest_weight"] + 0.05
+    assert stdp["last_extinction_fraction"] >= stdp["posttest_fraction"]
+
+    assert reward["extinction_weight"] < reward["posttest_weight"] - 0.1
+    assert reward["last_extinction_fraction"] <= reward["posttest_fraction"] - 0.3
