@@ -2,8 +2,9 @@
 
 The experiment, for one seed:
 
-1. the unimodal stage of the binding runner (``sims.learners.train_unimodal``), which
-   trains on no pair, stored under ``/stages/unimodal`` so that a resumed run skips it;
+1. the unimodal stage of the binding runner (``sims.learners.run_unimodal_stage``),
+   which trains on no pair, stored under ``/stages/unimodal`` so that a resumed run
+   skips it, and checkpointed after every epoch so that a killed stage resumes there;
 2. stimuli from the frozen codes. Each cue letter of a design names a digit; its
    vector is a code of that digit in the CS modality (``cs_modality``, visual by
    default). The US is a code of ``us_digit`` in the other modality, so with the
@@ -81,7 +82,6 @@ KIND = "conditioning"
 STIMULI = ("class_mean", "item")
 MODALITIES = ("visual", "audio")
 N_DIGITS = 10
-UNIMODAL_STAGE = "unimodal"
 STIMULI_STAGE = "stimuli"
 FINISHED_MESSAGE = "finished"
 
@@ -491,19 +491,9 @@ def _open_writer(path: Path, config, config_text: str, seed: int, splits, resume
 
 
 def _unimodal_model(writer: RunWriter, config, train, seed: int, progress_factory):
-    from sims.learners import build_rotation_model, load_model_arrays, model_arrays, train_unimodal
+    from sims.learners import run_unimodal_stage
 
-    state = writer.read_stage(UNIMODAL_STAGE)
-    if state is not None:
-        model, _ = build_rotation_model(config, seed)
-        load_model_arrays(model, state)
-        return model.eval()
-    started = time.perf_counter()
-    with progress_factory("unimodal stage", "step") as progress:
-        model = train_unimodal(config, train, seed, progress=progress)
-    writer.write_stage(UNIMODAL_STAGE, model_arrays(model))
-    writer.log(UNIMODAL_STAGE, f"finished in {time.perf_counter() - started:.1f} s")
-    return model
+    return run_unimodal_stage(writer, config, train, seed, progress_factory)
 
 
 # ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ which maps codes of one modality into the other modality's frame:
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 import torch
@@ -31,6 +32,8 @@ from sims.config import ExperimentConfig, LearnerConfig
 logger = logging.getLogger(__name__)
 
 MODALITIES = ("visual", "audio")
+# Run-file stage of the unimodal model, in /stages and /stage_checkpoints.
+UNIMODAL_STAGE = "unimodal"
 
 
 # ---------------------------------------------------------------------------
@@ -74,6 +77,33 @@ def load_model_arrays(model: torch.nn.Module, arrays: dict[str, np.ndarray]) -> 
     model.load_state_dict({name: torch.from_numpy(np.array(value)) for name, value in arrays.items()})
 
 
+def training_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, np.ndarray]:
+    """Return the model and the optimizer's per-parameter state as numpy arrays.
+
+    Keys are ``model/<parameter>`` and ``optimizer/<parameter id>/<name>`` (for AdamW
+    the moments and the step count). The parameter groups are not stored, because the
+    config rebuilds them.
+    """
+    state = {f"model/{name}": value for name, value in model_arrays(model).items()}
+    for parameter_id, moments in optimizer.state_dict()["state"].items():
+        for name, value in moments.items():
+            state[f"optimizer/{parameter_id}/{name}"] = torch.as_tensor(value).detach().cpu().numpy().copy()
+    return state
+
+
+def load_training_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict[str, np.ndarray]) -> None:
+    """Restore :func:`training_state` output; keys without its two prefixes are ignored."""
+    load_model_arrays(model, {key[len("model/") :]: value for key, value in state.items() if key.startswith("model/")})
+    saved = optimizer.state_dict()
+    moments: dict[int, dict] = {}
+    for key, value in state.items():
+        if key.startswith("optimizer/"):
+            _, parameter_id, name = key.split("/")
+            moments.setdefault(int(parameter_id), {})[name] = torch.from_numpy(np.array(value))
+    saved["state"] = moments
+    optimizer.load_state_dict(saved)
+
+
 def build_rotation_model(config: ExperimentConfig, seed: int, **train_settings):
     """Build a rotation model of the experiment's sizes, with its TrainConfig.
 
@@ -100,7 +130,13 @@ def build_rotation_model(config: ExperimentConfig, seed: int, **train_settings):
 
 
 def train_unimodal(
-    config: ExperimentConfig, train: Split, seed: int, *, progress: ProgressCallback | None = None
+    config: ExperimentConfig,
+    train: Split,
+    seed: int,
+    *,
+    progress: ProgressCallback | None = None,
+    resume_state: dict[str, np.ndarray] | None = None,
+    epoch_callback=None,
 ):
     """Train tokenizers, W and rotations by within-modality reconstruction; return the model.
 
@@ -108,6 +144,20 @@ def train_unimodal(
     their own codes, then a batch of spectrograms. The two modalities are shuffled by
     independent orders, ``default_rng([seed, 1, epoch, m])``, so no step ever receives a
     pair. W is shared, so it learns from both modalities, one at a time.
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+    train : Split
+    seed : int
+    progress : callable, optional
+        ``progress(done, total)`` after every optimizer step.
+    resume_state : dict of str to ndarray, optional
+        A state that ``epoch_callback`` received. Training continues with the epoch
+        after it and ends with the same weights as an uninterrupted run.
+    epoch_callback : callable, optional
+        ``epoch_callback(epochs_done, state)`` after every epoch but the last. ``state``
+        contains the model, the AdamW moments and ``epochs_done`` as numpy arrays.
     """
     from models.losses import reconstruction_loss
     from models.train import make_optimizer
@@ -115,13 +165,18 @@ def train_unimodal(
     settings = config.unimodal
     model, train_config = build_rotation_model(config, seed, lr=settings.lr, batch_size=settings.batch_size)
     optimizer = make_optimizer(model, train_config)
+    first_epoch = 0
+    if resume_state is not None:
+        load_training_state(model, optimizer, resume_state)
+        first_epoch = int(resume_state["epochs_done"])
     n_train = len(train)
     n_batches = -(-n_train // settings.batch_size)
     total = settings.epochs * n_batches * 2
     inputs = {"visual": train.image, "audio": train.audio}
     model.train()
-    steps = 0
-    for epoch in range(settings.epochs):
+    # The fold schedule counts steps from the start of the stage, resumed or not.
+    steps = first_epoch * n_batches * 2
+    for epoch in range(first_epoch, settings.epochs):
         orders = [np.random.default_rng([seed, 1, epoch, m]).permutation(n_train) for m in range(2)]
         for batch in range(n_batches):
             for modality, order in zip(MODALITIES, orders):
@@ -136,7 +191,59 @@ def train_unimodal(
                 if progress is not None:
                     progress(steps, total)
         logger.info("unimodal epoch %d/%d: last %s reconstruction loss %.4f", epoch + 1, settings.epochs, modality, loss.item())
+        if epoch_callback is not None and epoch + 1 < settings.epochs:
+            state = training_state(model, optimizer)
+            state["epochs_done"] = np.int64(epoch + 1)
+            epoch_callback(epoch + 1, state)
     return model.eval()
+
+
+def run_unimodal_stage(writer, config: ExperimentConfig, train: Split, seed: int, progress_factory):
+    """Restore the unimodal model from a run file, or train it there with epoch checkpoints.
+
+    A finished stage is read from ``/stages/unimodal``. Otherwise training starts, or
+    continues after the newest epoch checkpoint of a killed run, and commits a stage
+    checkpoint into the run file after every epoch but the last.
+
+    Parameters
+    ----------
+    writer : sims.runfile.RunWriter
+    config : ExperimentConfig
+    train : Split
+    seed : int
+    progress_factory : callable
+        ``progress_factory(description, unit)`` returns a context manager that yields a
+        ``progress(done, total)`` callback or None.
+    """
+    state = writer.read_stage(UNIMODAL_STAGE)
+    if state is not None:
+        logger.info("unimodal stage restored from the run file")
+        model, _ = build_rotation_model(config, seed)
+        load_model_arrays(model, state)
+        return model.eval()
+
+    epochs = config.unimodal.epochs
+    epochs_done, checkpoint = writer.read_stage_checkpoint(UNIMODAL_STAGE)
+    if epochs_done < 0:
+        writer.log(UNIMODAL_STAGE, f"started on {len(train)} training items per modality, no pairs")
+    else:
+        writer.log(UNIMODAL_STAGE, f"resumed after epoch {epochs_done} of {epochs}")
+        logger.info("unimodal stage resumed after epoch %d of %d", epochs_done, epochs)
+
+    def commit_epoch(epochs_done: int, state: dict[str, np.ndarray]) -> None:
+        writer.write_stage_checkpoint(UNIMODAL_STAGE, epochs_done, state)
+        message = f"epoch {epochs_done} of {epochs} committed"
+        writer.log(UNIMODAL_STAGE, message)
+        logger.info("unimodal stage: %s", message)
+
+    started = time.perf_counter()
+    with progress_factory("unimodal stage", "step") as progress:
+        model = train_unimodal(
+            config, train, seed, progress=progress, resume_state=checkpoint or None, epoch_callback=commit_epoch
+        )
+    writer.write_stage(UNIMODAL_STAGE, model_arrays(model))
+    writer.log(UNIMODAL_STAGE, f"finished in {time.perf_counter() - started:.1f} s")
+    return model
 
 
 def encode_split(model, split: Split, *, derotate: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -288,26 +395,14 @@ class GradientLearner:
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Return the model, the AdamW moments and the step count as numpy arrays."""
-        state = {f"model/{name}": value for name, value in model_arrays(self.model).items()}
-        optimizer_state = self.stage.optimizer.state_dict()["state"]
-        for parameter_id, moments in optimizer_state.items():
-            for name, value in moments.items():
-                state[f"optimizer/{parameter_id}/{name}"] = torch.as_tensor(value).detach().cpu().numpy().copy()
+        state = training_state(self.model, self.stage.optimizer)
         state["steps"] = np.int64(self.stage.steps)
         state["pairs_seen"] = np.int64(self.stage.pairs_seen)
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Restore :meth:`state_dict` output."""
-        load_model_arrays(self.model, {key[len("model/") :]: value for key, value in state.items() if key.startswith("model/")})
-        saved = self.stage.optimizer.state_dict()
-        moments: dict[int, dict] = {}
-        for key, value in state.items():
-            if key.startswith("optimizer/"):
-                _, parameter_id, name = key.split("/")
-                moments.setdefault(int(parameter_id), {})[name] = torch.from_numpy(np.array(value))
-        saved["state"] = moments
-        self.stage.optimizer.load_state_dict(saved)
+        load_training_state(self.model, self.stage.optimizer, state)
         self.stage.steps = int(state["steps"])
         self.stage.pairs_seen = int(state["pairs_seen"])
         self._codes.clear()

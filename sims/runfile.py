@@ -13,6 +13,9 @@ Layout::
     /log                                 rows (time, stage, message); attrs: n_rows
     /stages/<name>/...                   arrays that a finished stage hands on (for example
                                          the model after the unimodal stage); attrs: complete
+    /stage_checkpoints/<name>/<i>/...    state of an unfinished stage after its step i (for
+                                         example an epoch of the unimodal stage), newest
+                                         committed one only; attrs: complete
 
 Crash consistency. A checkpoint is committed by the learner's ``n_checkpoints``
 attribute, which the writer raises only after every array of the checkpoint is written
@@ -57,6 +60,7 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 PACKAGES = ("numpy", "numba", "torch", "scipy", "brian2", "h5py", "assoc")
 COUNT_ATTR = "n_checkpoints"
+STAGE_CHECKPOINTS = "stage_checkpoints"
 LOG_COUNT_ATTR = "n_rows"
 
 _STRING = h5py.string_dtype("utf-8")
@@ -325,6 +329,46 @@ class RunWriter:
         self._file.flush()
         stages[name].attrs["complete"] = True
         self._file.flush()
+
+        # The finished stage supersedes its checkpoints.
+        checkpoints = self._file.get(STAGE_CHECKPOINTS)
+        if checkpoints is not None and name in checkpoints:
+            del checkpoints[name]
+            self._file.flush()
+
+    def write_stage_checkpoint(self, name: str, index: int, arrays: Mapping[str, np.ndarray]) -> None:
+        """Store the state of unfinished stage ``name`` after its step ``index`` and commit it.
+
+        The arrays go to ``/stage_checkpoints/<name>/<index>``, whose ``complete``
+        attribute is set only after they are flushed. Older checkpoints of the stage are
+        deleted after that, so a kill at any moment leaves the previous or the new
+        checkpoint readable. :meth:`write_stage` deletes them all once the stage finishes.
+        """
+        _check_name(name, "stage")
+        index = int(index)
+        if index < 0:
+            raise ConfigError(f"A stage checkpoint index must be non-negative; got {index}.")
+        group = self._file.require_group(STAGE_CHECKPOINTS).require_group(name)
+        _write_arrays(group, str(index), arrays)
+        self._file.flush()
+        group[str(index)].attrs["complete"] = True
+        self._file.flush()
+
+        for key in list(group):
+            if key != str(index):
+                del group[key]
+        self._file.flush()
+
+    def read_stage_checkpoint(self, name: str) -> tuple[int, dict[str, np.ndarray]]:
+        """Return (index, arrays) of the newest committed checkpoint of stage ``name``; (−1, {}) if none."""
+        group = self._file.get(STAGE_CHECKPOINTS, {}).get(name)
+        if group is None:
+            return -1, {}
+        committed = [int(key) for key, child in group.items() if child.attrs.get("complete", False)]
+        if not committed:
+            return -1, {}
+        newest = max(committed)
+        return newest, _read_arrays(group[str(newest)])
 
     def read_stage(self, name: str) -> dict[str, np.ndarray] | None:
         """Return the arrays of a completed stage, or None when it was not completed."""

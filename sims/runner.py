@@ -3,8 +3,10 @@
 :func:`run_experiment` carries out one seed of an experiment config:
 
 1. load the dataset and fix the evaluation items and the probe subsample;
-2. the unimodal stage (``sims.learners.train_unimodal``), stored in the run file under
-   ``/stages/unimodal`` so that a resumed run does not repeat it;
+2. the unimodal stage (``sims.learners.run_unimodal_stage``), stored in the run file
+   under ``/stages/unimodal`` so that a resumed run does not repeat it, with a stage
+   checkpoint after every epoch so that a run killed during the stage resumes after
+   the last completed epoch;
 3. each learner in config order: the pairs at stream positions
    ``0 … budget_pairs − 1`` (``sims.learners.pair_indices``), with a checkpoint every
    ``checkpoint_every`` pairs that stores the metrics of
@@ -12,8 +14,8 @@
    evaluation items and the learner's state.
 
 Resuming. Everything a checkpoint depends on is a function of the seed and the
-position in the pair stream, or is stored in the checkpoint (model weights, AdamW
-moments, step count, binder state). A run resumed from its last committed checkpoint
+position in the pair stream (or the epoch of the unimodal stage), or is stored in the
+checkpoint (model weights, AdamW moments, step count, binder state). A run resumed from its last committed checkpoint
 therefore ends with the same metrics as an uninterrupted run on the same machine with
 the same torch thread count. Only the wall-time metrics differ.
 """
@@ -32,19 +34,16 @@ from assoc.errors import ConfigError
 from sims.config import ExperimentConfig, config_to_toml, parse_config
 from sims.evaluation import evaluate_learner
 from sims.learners import (
-    build_rotation_model,
     encode_split,
-    load_model_arrays,
     make_learner,
     model_arrays,
     pair_indices,
-    train_unimodal,
+    run_unimodal_stage,
 )
 from sims.runfile import RunReader, RunWriter, array_checksum, check_run_file_kind
 
 logger = logging.getLogger(__name__)
 
-UNIMODAL_STAGE = "unimodal"
 # State keys the runner adds to a learner's own state; stripped before restoring it.
 _RUNNER_PREFIX = "runner/"
 
@@ -134,7 +133,7 @@ def run_experiment(
     writer = _open_writer(path, config, config_text, seed, splits, resume, overwrite)
     with writer:
         started = time.perf_counter()
-        model = _unimodal_model(writer, config, splits["train"], seed, progress_factory)
+        model = run_unimodal_stage(writer, config, splits["train"], seed, progress_factory)
         context = _learner_context(config, seed, model, splits["train"], data)
         for learner_config in config.learners:
             _run_learner(writer, learner_config, config, context, data, progress_factory)
@@ -221,22 +220,6 @@ def _open_writer(path: Path, config, config_text: str, seed: int, splits, resume
     )
     writer.log("run", f"started {config.name} on {config.dataset}, seed {seed}")
     return writer
-
-
-def _unimodal_model(writer: RunWriter, config, train, seed: int, progress_factory):
-    state = writer.read_stage(UNIMODAL_STAGE)
-    if state is None:
-        started = time.perf_counter()
-        writer.log(UNIMODAL_STAGE, f"started on {len(train)} training items per modality, no pairs")
-        with progress_factory("unimodal stage", "step") as progress:
-            model = train_unimodal(config, train, seed, progress=progress)
-        writer.write_stage(UNIMODAL_STAGE, model_arrays(model))
-        writer.log(UNIMODAL_STAGE, f"finished in {time.perf_counter() - started:.1f} s")
-        return model
-    logger.info("unimodal stage restored from the run file")
-    model, _ = build_rotation_model(config, seed)
-    load_model_arrays(model, state)
-    return model.eval()
 
 
 def _learner_context(config, seed: int, model, train, data) -> dict:

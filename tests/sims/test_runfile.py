@@ -84,6 +84,45 @@ def test_state_keeps_only_newest(tmp_path):
         assert state["count"] == 2
 
 
+def test_stage_checkpoints_keep_newest(tmp_path):
+    path = tmp_path / "run.h5"
+    with RunWriter.create(path, config_text=CONFIG_TEXT, seed=0) as writer:
+        assert writer.read_stage_checkpoint("unimodal") == (-1, {})
+        writer.write_stage_checkpoint("unimodal", 1, _state(1))
+        writer.write_stage_checkpoint("unimodal", 2, _state(2))
+        writer.write_stage_checkpoint("other", 5, _state(5))
+
+    with RunWriter.resume(path) as writer:
+        index, state = writer.read_stage_checkpoint("unimodal")
+        assert index == 2
+        np.testing.assert_array_equal(state["encoder/weight"], np.arange(4.0) + 2)
+        assert state["count"] == 2
+        assert writer.read_stage("unimodal") is None
+
+        writer.write_stage("unimodal", {"weight": np.ones(3)})
+        assert writer.read_stage_checkpoint("unimodal") == (-1, {})
+        assert writer.read_stage_checkpoint("other")[0] == 5
+
+
+def test_stage_checkpoint_without_commit_is_ignored(tmp_path):
+    path = tmp_path / "run.h5"
+    with RunWriter.create(path, config_text=CONFIG_TEXT, seed=0) as writer:
+        writer.write_stage_checkpoint("unimodal", 1, _state(1))
+        # What a kill while checkpoint 2's arrays are written leaves behind: no commit.
+        writer._file["stage_checkpoints/unimodal"].create_group("2").create_dataset("M", data=np.zeros(2))
+
+        index, state = writer.read_stage_checkpoint("unimodal")
+        assert index == 1
+        assert state["count"] == 1
+
+        writer.write_stage_checkpoint("unimodal", 2, _state(2))
+        index, state = writer.read_stage_checkpoint("unimodal")
+        assert index == 2
+        assert state["M"].shape == (3, 3)
+        with pytest.raises(ConfigError, match="must be non-negative; got -1"):
+            writer.write_stage_checkpoint("unimodal", -1, _state(0))
+
+
 def test_metric_added_later_is_nan_before(tmp_path):
     path = tmp_path / "run.h5"
     with RunWriter.create(path, config_text=CONFIG_TEXT, seed=0) as writer:

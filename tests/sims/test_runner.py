@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sims.runfile import RunReader
+from sims.runfile import RunReader, RunWriter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -203,6 +203,72 @@ def test_killed_run_resumes_to_same_metrics(complete_run, tiny_config, tmp_path)
     with RunReader(out) as reader:
         np.testing.assert_array_equal(reader.pairs_seen("gradient"), [40, 80, 120])
         assert "resumed" in list(reader.log()["message"])
+
+
+# Three unimodal epochs and one cheap learner: the run is mostly the unimodal stage.
+UNIMODAL_KILL_TOML = TINY_TOML.split("[learners.gradient]")[0].replace("epochs = 1", "epochs = 3") + """\
+[learners.hebbian_normalised]
+kind = "hebbian_normalised"
+"""
+
+
+def _kill_at_line(command, marker: str) -> int:
+    """Start ``command``, SIGKILL it once a stderr line contains ``marker`` and return its exit code."""
+    process = subprocess.Popen(command, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    try:
+        for line in process.stderr:
+            if marker in line:
+                break
+            assert time.monotonic() < deadline, f"no line with {marker!r} within 240 s"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stderr.close()
+    return process.returncode
+
+
+@pytest.mark.slow
+def test_run_killed_in_unimodal_stage_resumes(tmp_path):
+    config_path = tmp_path / "unimodal.toml"
+    config_path.write_text(UNIMODAL_KILL_TOML, encoding="utf-8")
+    complete = tmp_path / "complete.h5"
+    killed = tmp_path / "killed.h5"
+    result = subprocess.run(
+        _command(config_path, complete), env=_environment(), capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+    # The runner logs "epoch N of 3 committed" after the epoch's checkpoint is flushed.
+    returncode = _kill_at_line(_command(config_path, killed), "unimodal stage: epoch 1 of 3 committed")
+    assert returncode == -signal.SIGKILL
+    with RunWriter.resume(killed) as writer:
+        assert writer.read_stage("unimodal") is None
+        assert writer.read_stage_checkpoint("unimodal")[0] in (1, 2)
+
+    resumed = subprocess.run(
+        _command(config_path, killed, "--resume"), env=_environment(), capture_output=True, text=True, timeout=300, check=False
+    )
+    assert resumed.returncode == 0, resumed.stderr
+
+    with RunReader(complete) as expected, RunReader(killed) as got:
+        expected_model = expected.stage("unimodal")
+        got_model = got.stage("unimodal")
+        assert sorted(got_model) == sorted(expected_model)
+        for name, value in expected_model.items():
+            np.testing.assert_array_equal(got_model[name], value, err_msg=name)
+        messages = list(got.log()["message"])
+        assert any(message.startswith("resumed after epoch") for message in messages)
+        assert "epoch 1 of 3 committed" in messages
+    expected_metrics = _final_metrics(complete)["hebbian_normalised"]
+    got_metrics = _final_metrics(killed)["hebbian_normalised"]
+    for name, value in expected_metrics.items():
+        if name in TIMING_METRICS:
+            continue
+        assert got_metrics[name] == value, name
 
 
 def test_existing_run_file_without_resume(tiny_config, tmp_path):
