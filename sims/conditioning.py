@@ -64,14 +64,14 @@ import numpy as np
 from assoc.errors import ConfigError, DataNotFoundError
 from sims.config import (
     EVAL_SPLITS,
+    ConfigTable,
     UnimodalConfig,
-    _check_value,
-    _dataclass_from_table,
-    _merge,
-    _suggest,
-    _Table,
-    _toml_key,
-    _toml_value,
+    check_value,
+    dataclass_from_table,
+    deep_merge,
+    format_toml_key,
+    format_toml_value,
+    suggest_choice,
     warn_without_quick_table,
 )
 from sims.runfile import RunReader, RunWriter, array_checksum, check_run_file_kind
@@ -198,7 +198,7 @@ class ConditioningConfig:
         allowed = [field.name for field in dataclasses.fields(self)]
         for key in changes:
             if key not in allowed:
-                raise ConfigError(f"Unknown config key {key!r}{_suggest(key, allowed)}")
+                raise ConfigError(f"Unknown config key {key!r}{suggest_choice(key, allowed)}")
         updated = dataclasses.replace(self, **changes)
         return conditioning_config_from_dict(_config_dict(updated), source="config", quick=updated.quick)
 
@@ -239,7 +239,7 @@ def parse_conditioning_config(
     if dataset is not None:
         data["dataset"] = dataset
     full = conditioning_config_from_dict(data, source=source)
-    shrunk = conditioning_config_from_dict(_merge(data, quick_table), source=f"{source} with [quick]", quick=True)
+    shrunk = conditioning_config_from_dict(deep_merge(data, quick_table), source=f"{source} with [quick]", quick=True)
     return shrunk if quick else full
 
 
@@ -247,7 +247,7 @@ def conditioning_config_from_dict(
     data: Mapping[str, Any], *, source: str = "config", quick: bool = False
 ) -> ConditioningConfig:
     """Build and validate a :class:`ConditioningConfig` from parsed TOML."""
-    table = _Table(dict(data), "", source)
+    table = ConfigTable(dict(data), "", source)
     kind = table.take("kind", str, default=KIND)
     if kind != KIND:
         raise ConfigError(f"Key 'kind' in {source} is {kind!r}; a conditioning config needs kind = {KIND!r}.")
@@ -270,7 +270,7 @@ def conditioning_config_from_dict(
         alpha=table.take("alpha", float, default=1.0, check=("range", 0.0, 1.0)),
         beta_plus=table.take("beta_plus", float, default=0.2, check=("above", 0.0)),
         beta_minus=table.take("beta_minus", float, default=0.2, check=("above", 0.0)),
-        unimodal=_dataclass_from_table(UnimodalConfig, table.subtable("unimodal")),
+        unimodal=dataclass_from_table(UnimodalConfig, table.subtable("unimodal")),
         quick=quick,
     )
     table.reject_unknown()
@@ -278,13 +278,13 @@ def conditioning_config_from_dict(
     return config
 
 
-def _whiten_ridge(table: _Table) -> float | None:
+def _whiten_ridge(table: ConfigTable) -> float | None:
     whiten = table.take("whiten", bool, default=True)
     ridge = table.take("whiten_ridge", float, default=1e-3, check=("above", 0.0))
     return ridge if whiten else None
 
 
-def _cues_from_table(table: _Table) -> Mapping[str, int]:
+def _cues_from_table(table: ConfigTable) -> Mapping[str, int]:
     from types import MappingProxyType
 
     cues = {}
@@ -304,7 +304,7 @@ def _validate(config: ConditioningConfig, source: str) -> None:
     if not config.paradigms:
         raise ConfigError(f"Key 'paradigms' in {source} is empty; choose from {', '.join(PARADIGM_NAMES)}.")
     for name in config.paradigms:
-        _check_value("paradigms", name, str, ("choice", PARADIGM_NAMES), source)
+        check_value("paradigms", name, str, ("choice", PARADIGM_NAMES), source)
     if len(set(config.paradigms)) != len(config.paradigms):
         raise ConfigError(f"Key 'paradigms' in {source} lists a paradigm twice: {list(config.paradigms)}.")
     needed = sorted({cue for name in config.paradigms for cue in _design(name).cues})
@@ -330,11 +330,11 @@ def conditioning_config_to_toml(config: ConditioningConfig) -> str:
     lines = []
     for key, value in data.items():
         if not isinstance(value, dict):
-            lines.append(f"{key} = {_toml_value(value)}")
+            lines.append(f"{key} = {format_toml_value(value)}")
     for key, value in data.items():
         if isinstance(value, dict):
             lines += ["", f"[{key}]"]
-            lines += [f"{_toml_key(name)} = {_toml_value(item)}" for name, item in value.items()]
+            lines += [f"{format_toml_key(name)} = {format_toml_value(item)}" for name, item in value.items()]
     return "\n".join(lines) + "\n"
 
 

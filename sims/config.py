@@ -262,14 +262,14 @@ class ExperimentConfig:
             if learner.name == name:
                 return learner
         names = [learner.name for learner in self.learners]
-        raise ConfigError(f"Experiment {self.name!r} has no learner {name!r}{_suggest(name, names)}")
+        raise ConfigError(f"Experiment {self.name!r} has no learner {name!r}{suggest_choice(name, names)}")
 
     def replace(self, **changes) -> ExperimentConfig:
         """Return a copy with top-level ``changes`` (for example seeds or dataset), validated."""
         allowed = [field.name for field in dataclasses.fields(self)]
         for key in changes:
             if key not in allowed:
-                raise ConfigError(f"Unknown config key {key!r}{_suggest(key, allowed)}")
+                raise ConfigError(f"Unknown config key {key!r}{suggest_choice(key, allowed)}")
         updated = dataclasses.replace(self, **changes)
         _validate_experiment(updated)
         return updated
@@ -352,7 +352,7 @@ def load_config(name_or_path: str | Path, *, quick: bool = False, dataset: str |
         if looks_like_path:
             raise DataNotFoundError(f"Config file {path} not found; check the path.")
         raise ConfigError(
-            f"Unknown experiment {text!r}{_suggest(text, builtin_names())} "
+            f"Unknown experiment {text!r}{suggest_choice(text, builtin_names())} "
             "Pass a built-in name or the path of a TOML file (assoc list shows the names)."
         )
     text = path.read_text(encoding="utf-8")
@@ -399,7 +399,7 @@ def parse_config(
     for name, table in dataset_tables.items():
         if name not in DATASETS:
             raise ConfigError(
-                f"Unknown dataset table [datasets.{name}] in {source}{_suggest(name, DATASETS)} "
+                f"Unknown dataset table [datasets.{name}] in {source}{suggest_choice(name, DATASETS)} "
                 f"Name a dataset: {', '.join(DATASETS)}."
             )
         if not isinstance(table, dict):
@@ -407,10 +407,10 @@ def parse_config(
         for key in ("quick", "datasets", "dataset"):
             if key in table:
                 raise ConfigError(f"Key 'datasets.{name}.{key}' in {source} is not allowed; move it to the top level.")
-        merged = _merge(_merge(data, table), {"dataset": name})
+        merged = deep_merge(deep_merge(data, table), {"dataset": name})
         config_from_dict(merged, source=f"{source} with [datasets.{name}]")
-        config_from_dict(_merge(merged, quick_table), source=f"{source} with [datasets.{name}] and [quick]")
-    config_from_dict(_merge(data, quick_table), source=f"{source} with [quick]", quick=True)
+        config_from_dict(deep_merge(merged, quick_table), source=f"{source} with [datasets.{name}] and [quick]")
+    config_from_dict(deep_merge(data, quick_table), source=f"{source} with [quick]", quick=True)
 
     if dataset is not None:
         data["dataset"] = dataset
@@ -420,7 +420,7 @@ def parse_config(
         layers.append(quick_table)
     merged = layers[0]
     for layer in layers[1:]:
-        merged = _merge(merged, layer)
+        merged = deep_merge(merged, layer)
     label = source
     if name in dataset_tables:
         label += f" with [datasets.{name}]"
@@ -438,7 +438,7 @@ def _pop_table(data: dict, key: str, source: str) -> dict:
 
 def config_from_dict(data: Mapping[str, Any], *, source: str = "config", quick: bool = False) -> ExperimentConfig:
     """Build and validate an :class:`ExperimentConfig` from parsed TOML."""
-    table = _Table(dict(data), "", source)
+    table = ConfigTable(dict(data), "", source)
     name = table.take("name", str, required=True)
     config = ExperimentConfig(
         name=name,
@@ -449,8 +449,8 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "config", quick: 
         seeds=tuple(table.take("seeds", list, default=[0])),
         eval_split=table.take("eval_split", str, default="test", check=("choice", EVAL_SPLITS)),
         snapshot_size=table.take("snapshot_size", int, default=500, check=("min", 10)),
-        unimodal=_dataclass_from_table(UnimodalConfig, table.subtable("unimodal")),
-        binding=_dataclass_from_table(BindingConfig, table.subtable("binding")),
+        unimodal=dataclass_from_table(UnimodalConfig, table.subtable("unimodal")),
+        binding=dataclass_from_table(BindingConfig, table.subtable("binding")),
         learners=_learners_from_table(table.subtable("learners", required=True)),
         quick=quick,
     )
@@ -474,18 +474,19 @@ def config_to_toml(config: ExperimentConfig) -> str:
     for key in ("name", "description", "dataset", "data_dir", "limit", "seeds", "eval_split", "snapshot_size"):
         value = getattr(config, key)
         if value is not None:
-            lines.append(f"{key} = {_toml_value(value)}")
+            lines.append(f"{key} = {format_toml_value(value)}")
     for section in ("unimodal", "binding"):
         lines += ["", f"[{section}]"]
         values = dataclasses.asdict(getattr(config, section))
-        lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+        lines += [f"{key} = {format_toml_value(value)}" for key, value in values.items()]
     for learner in config.learners:
-        lines += ["", f"[learners.{_toml_key(learner.name)}]", f"kind = {_toml_value(learner.kind)}"]
-        lines += [f"{key} = {_toml_value(value)}" for key, value in learner.params.items()]
+        lines += ["", f"[learners.{format_toml_key(learner.name)}]", f"kind = {format_toml_value(learner.kind)}"]
+        lines += [f"{key} = {format_toml_value(value)}" for key, value in learner.params.items()]
     return "\n".join(lines) + "\n"
 
 
-def _toml_value(value) -> str:
+def format_toml_value(value) -> str:
+    """Return ``value`` (a bool, int, finite float, str, or a list or tuple of them) as a TOML literal."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -497,21 +498,25 @@ def _toml_value(value) -> str:
         escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
         return f'"{escaped}"'
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+        return "[" + ", ".join(format_toml_value(item) for item in value) + "]"
     raise ConfigError(f"Cannot write {value!r} of type {type(value).__name__} as TOML.")
 
 
-def _toml_key(key: str) -> str:
+def format_toml_key(key: str) -> str:
+    """Return ``key`` bare where TOML allows it, otherwise as a quoted string."""
     bare = key.replace("_", "").replace("-", "").isalnum() and key.isascii()
-    return key if bare else _toml_value(key)
+    return key if bare else format_toml_value(key)
 
 
 # ---------------------------------------------------------------------------
 # Validation
 # ---------------------------------------------------------------------------
 
+# ConfigTable, check_value, dataclass_from_table, suggest_choice, deep_merge and the
+# TOML writers above also validate and write the conditioning and spiking configs.
 
-class _Table:
+
+class ConfigTable:
     """A TOML table whose keys are consumed one by one, so that leftovers are unknown keys."""
 
     def __init__(self, data: dict, path: str, source: str):
@@ -521,18 +526,24 @@ class _Table:
         self.known: list[str] = []
 
     def key_path(self, key: str) -> str:
+        """Return the dotted path of ``key`` from the top of the config, for messages."""
         return f"{self.path}.{key}" if self.path else key
 
     def take(self, key: str, kind: type, *, default=None, required: bool = False, check=None):
+        """Remove ``key`` and return its value validated by :func:`check_value`.
+
+        An absent key returns ``default``, or raises ConfigError when ``required``.
+        """
         self.known.append(key)
         if key not in self.data:
             if required:
                 raise ConfigError(f"Missing key {self.key_path(key)!r} in {self.source}.")
             return default
         value = self.data.pop(key)
-        return _check_value(self.key_path(key), value, kind, check, self.source)
+        return check_value(self.key_path(key), value, kind, check, self.source)
 
-    def subtable(self, key: str, *, required: bool = False) -> _Table:
+    def subtable(self, key: str, *, required: bool = False) -> ConfigTable:
+        """Remove the table ``key`` and return it. An absent table is empty unless ``required``."""
         self.known.append(key)
         value = self.data.pop(key, None)
         if value is None:
@@ -541,18 +552,25 @@ class _Table:
             value = {}
         if not isinstance(value, dict):
             raise ConfigError(f"Key {self.key_path(key)!r} in {self.source} must be a table; got {value!r}.")
-        return _Table(dict(value), self.key_path(key), self.source)
+        return ConfigTable(dict(value), self.key_path(key), self.source)
 
     def reject_unknown(self) -> None:
+        """Raise ConfigError for the first key that no ``take`` or ``subtable`` call removed."""
         for key in self.data:
             where = f"[{self.path}]" if self.path else "the top level"
             raise ConfigError(
-                f"Unknown key {self.key_path(key)!r} in {self.source}{_suggest(key, self.known)} "
+                f"Unknown key {self.key_path(key)!r} in {self.source}{suggest_choice(key, self.known)} "
                 f"Valid keys in {where}: {', '.join(self.known)}."
             )
 
 
-def _check_value(key_path: str, value, kind: type, check, source: str):
+def check_value(key_path: str, value, kind: type, check, source: str):
+    """Return ``value`` if it has type ``kind`` and passes ``check``, an int converted to float for ``kind`` float.
+
+    ``check`` is None, ``("choice", choices)``, ``("min", low)`` (value >= low),
+    ``("above", low)`` (value > low) or ``("range", low, high)`` (low < value <= high).
+    The ConfigError raised otherwise names ``key_path`` and ``source``.
+    """
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     valid_type = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
@@ -568,7 +586,7 @@ def _check_value(key_path: str, value, kind: type, check, source: str):
     rule = check[0]
     if rule == "choice" and value not in check[1]:
         raise ConfigError(
-            f"Key {key_path!r} in {source} is {value!r}{_suggest(value, check[1])} "
+            f"Key {key_path!r} in {source} is {value!r}{suggest_choice(value, check[1])} "
             f"Choose one of {', '.join(map(repr, check[1]))}."
         )
     if rule == "min" and value < check[1]:
@@ -580,7 +598,12 @@ def _check_value(key_path: str, value, kind: type, check, source: str):
     return value
 
 
-def _dataclass_from_table(cls, table: _Table):
+def dataclass_from_table(cls, table: ConfigTable):
+    """Build the dataclass ``cls`` from ``table``: one key per field, typed and defaulted by the field.
+
+    Keys that are not fields raise ConfigError. The bounds of the known fields (epochs,
+    batch_size, lr and so on) are the checks below.
+    """
     checks = {
         "epochs": ("min", 1),
         "batch_size": ("min", 2),
@@ -602,7 +625,7 @@ def _dataclass_from_table(cls, table: _Table):
     return cls(**values)
 
 
-def _learners_from_table(table: _Table) -> tuple[LearnerConfig, ...]:
+def _learners_from_table(table: ConfigTable) -> tuple[LearnerConfig, ...]:
     learners = []
     for name in list(table.data):
         entry = table.subtable(name)
@@ -612,7 +635,7 @@ def _learners_from_table(table: _Table) -> tuple[LearnerConfig, ...]:
                 f"Missing key {entry.key_path('kind')!r} in {table.source}; "
                 f"set it to one of {', '.join(map(repr, LEARNER_PARAMETERS))}."
             )
-        _check_value(entry.key_path("kind"), kind, str, ("choice", tuple(LEARNER_PARAMETERS)), table.source)
+        check_value(entry.key_path("kind"), kind, str, ("choice", tuple(LEARNER_PARAMETERS)), table.source)
         params = {}
         for parameter, (parameter_type, default, check) in LEARNER_PARAMETERS[kind].items():
             params[parameter] = entry.take(parameter, parameter_type, default=default, check=check)
@@ -655,17 +678,18 @@ def _validate_experiment(config: ExperimentConfig, source: str = "config") -> No
             raise ConfigError(f"Learner name {name!r} in {source} is invalid; use a non-empty name without '/'.")
 
 
-def _suggest(value, choices) -> str:
+def suggest_choice(value, choices) -> str:
     """Return '; did you mean X?' for the closest choice, or '.' when none is close."""
     matches = difflib.get_close_matches(str(value), [str(choice) for choice in choices], n=1)
     return f"; did you mean {matches[0]!r}?" if matches else "."
 
 
-def _merge(base: Mapping, overrides: Mapping) -> dict:
+def deep_merge(base: Mapping, overrides: Mapping) -> dict:
+    """Return ``base`` updated by ``overrides``, where a nested table is merged key by key, not replaced."""
     merged = dict(base)
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged

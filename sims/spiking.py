@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assoc.errors import ConfigError, DataNotFoundError
-from sims.config import _merge, _toml_key, _toml_value, warn_without_quick_table
+from sims.config import deep_merge, format_toml_key, format_toml_value, warn_without_quick_table
 
 KIND = "spiking-conditioning"
 
@@ -123,7 +123,7 @@ def parse_spiking_config(text: str, *, quick: bool = False, source: str = "confi
     if not isinstance(quick_table, dict):
         raise ConfigError(f"Key 'quick' in {source} must be a table; got {quick_table!r}.")
     full = spiking_config_from_dict(data, source=source)
-    shrunk = spiking_config_from_dict(_merge(data, quick_table), source=f"{source} with [quick]", quick=True)
+    shrunk = spiking_config_from_dict(deep_merge(data, quick_table), source=f"{source} with [quick]", quick=True)
     return shrunk if quick else full
 
 
@@ -154,18 +154,18 @@ def spiking_config_from_dict(data: Mapping[str, Any], *, source: str = "config",
 
 def spiking_config_to_toml(config: SpikingExperimentConfig) -> str:
     """Return TOML text of the settings ``config`` runs with (no ``[quick]`` table)."""
-    lines = [f"kind = {_toml_value(KIND)}", f"name = {_toml_value(config.name)}"]
-    lines.append(f"description = {_toml_value(config.description)}")
-    lines.append(f"seeds = {_toml_value(list(config.seeds))}")
+    lines = [f"kind = {format_toml_value(KIND)}", f"name = {format_toml_value(config.name)}"]
+    lines.append(f"description = {format_toml_value(config.description)}")
+    lines.append(f"seeds = {format_toml_value(list(config.seeds))}")
     tables = {}
     for key, value in config.settings.items():
         if isinstance(value, Mapping):
             tables[key] = value
         else:
-            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+            lines.append(f"{format_toml_key(key)} = {format_toml_value(value)}")
     for key, table in tables.items():
-        lines += ["", f"[{_toml_key(key)}]"]
-        lines += [f"{_toml_key(name)} = {_toml_value(value)}" for name, value in table.items()]
+        lines += ["", f"[{format_toml_key(key)}]"]
+        lines += [f"{format_toml_key(name)} = {format_toml_value(value)}" for name, value in table.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -50,7 +50,7 @@ def register(subparsers) -> None:
 def run_command(args) -> int:
     """Run the experiment, write the report, print the table and the file paths."""
     from assoc.cli.cmd_sweep import run_other_experiment
-    from sims.sweep import resolve_experiment
+    from sims.experiments import resolve_experiment
 
     if resolve_experiment(args.experiment).name != "binding":
         return run_other_experiment(args)
@@ -98,7 +98,7 @@ def run_command(args) -> int:
 
 def list_command(args) -> int:
     """Print each built-in experiment's name and description."""
-    from sims.sweep import builtin_descriptions
+    from sims.experiments import builtin_descriptions
 
     for name, description in builtin_descriptions().items():
         sys.stdout.write(f"{name:22s} {description}\n")

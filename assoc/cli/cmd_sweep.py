@@ -59,7 +59,8 @@ def sweep_command(args) -> int:
     from pathlib import Path
 
     from assoc.progress import progress_bar
-    from sims.sweep import load_experiment, parse_grid, parse_seeds, run_sweep, write_sweep_report
+    from sims.experiments import load_experiment
+    from sims.sweep import parse_grid, parse_seeds, run_sweep, write_sweep_report
 
     grid = parse_grid(args.grid)
     seeds = parse_seeds(args.seeds) if args.seeds is not None else None
@@ -108,7 +109,8 @@ def run_other_experiment(args) -> int:
     from assoc.errors import ConfigError
     from assoc.progress import progress_bar
     from sims.report import metrics_table, write_run_report
-    from sims.sweep import apply_point, load_experiment
+    from sims.experiments import load_experiment
+    from sims.sweep import apply_point
 
     kind, config = load_experiment(args.experiment, quick=args.quick, dataset=args.dataset)
     if kind.name == "binding":

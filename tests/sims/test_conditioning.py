@@ -138,7 +138,7 @@ def test_run_command_prints_final_metrics(blocking_run, tmp_path, capsys):
 
 
 def test_builtin_descriptions_cover_every_kind():
-    from sims.sweep import builtin_descriptions
+    from sims.experiments import builtin_descriptions
 
     descriptions = builtin_descriptions()
     assert set(descriptions) == {"binding", "conditioning", "spiking-conditioning"}

@@ -4,10 +4,10 @@ import os
 import pytest
 
 from assoc.errors import ConfigError
+from sims.experiments import load_experiment
 from sims.sweep import (
     THREAD_ENV,
     apply_point,
-    load_experiment,
     parse_grid,
     parse_seeds,
     read_index,
