@@ -21,9 +21,11 @@ from assoc import _config
 NJIT_SERIAL = {**_config.NJIT_SERIAL, "fastmath": set(_config.NJIT_SERIAL["fastmath"])}
 NJIT_PARALLEL = {**_config.NJIT_PARALLEL, "fastmath": set(_config.NJIT_PARALLEL["fastmath"])}
 
-# Rows of the pattern matrix scored at once by the one-pass kernel. 64 rows of 256
-# float32 features (64 KiB) stay in L2 between the scoring pass and the weighted sum.
+# Rows of the pattern matrix scored at once by the one-pass kernels. Long rows get
+# fewer than _TILE_ROWS, so that a tile of keys (about _TILE_BYTES) is still in L1
+# when the weighted sum reads it back as the values of an auto-associative memory.
 _TILE_ROWS = 64
+_TILE_BYTES = 16384
 
 # Interaction functions of the dense associative memory (private codes for the kernels).
 POLYNOMIAL = 0
@@ -37,39 +39,146 @@ _EXP_MINUS_ONE = np.exp(-1.0)
 # --- Modern Hopfield retrieval -------------------------------------------------------
 
 
+# Cody-Waite constants of exp(x) = 2^k exp(r), r = x - k ln 2: ln 2 split into a high
+# part whose products with small integers k are exact, and the rest.
+_LOG2_E = 1.4426950408889634
+_LN2_HIGH_64 = 6.93147180369123816490e-01
+_LN2_LOW_64 = 1.90821492927058770002e-10
+_LN2_HIGH_32 = 0.693145751953125
+_LN2_LOW_32 = 1.42860682030941723212e-06
+# Below these arguments exp underflows to (nearly) subnormal numbers; the tile
+# exponential returns 0 there. The scaling 2^k stays a normal number above them.
+_EXP_FLOOR_64 = -708.0
+_EXP_FLOOR_32 = -87.0
+
+
+# fastmath 'contract' only: with 'reassoc', LLVM may fold k*high + k*low into
+# k*(high + low), which undoes the split of ln 2 and costs 100 ulp in float64.
+@njit(cache=_config.NUMBA_CACHE, nogil=True, fastmath={"contract"})
+def _exp_tile(x, n, bits):
+    """Replace x[:n] by exp(x[:n]), for arguments <= 0, in a loop that vectorizes.
+
+    A scalar call to libm's exp per element kept the compiled loop scalar and took a
+    quarter of a one-query retrieval. Here exp(x) = 2^k p(r), with k = round(x / ln 2),
+    r = x - k ln 2 in [-ln 2 / 2, ln 2 / 2] and p the Taylor polynomial of exp (degree 7
+    in float32, 13 in float64; truncation below 1e-8 and 1e-17 of the result). 2^k is
+    built from its exponent bits in ``bits`` (int64 scratch of at least n entries). The
+    result is within about one ulp of exp. Arguments below -87 (float32) or -708
+    (float64) give 0.
+    """
+    if x.itemsize == 4:
+        integer_bits = bits.view(np.int32)
+        scales = integer_bits.view(np.float32)
+        for i in range(n):
+            value = x[i]
+            clamped = max(value, np.float32(_EXP_FLOOR_32))
+            k = np.floor(clamped * np.float32(_LOG2_E) + np.float32(0.5))
+            r = clamped - k * np.float32(_LN2_HIGH_32) - k * np.float32(_LN2_LOW_32)
+            p = np.float32(1.0 / 5040.0)
+            p = p * r + np.float32(1.0 / 720.0)
+            p = p * r + np.float32(1.0 / 120.0)
+            p = p * r + np.float32(1.0 / 24.0)
+            p = p * r + np.float32(1.0 / 6.0)
+            p = p * r + np.float32(0.5)
+            p = p * r + np.float32(1.0)
+            p = p * r + np.float32(1.0)
+            x[i] = p if value >= np.float32(_EXP_FLOOR_32) else np.float32(0.0)
+            integer_bits[i] = (np.int32(k) + np.int32(127)) << np.int32(23)
+        for i in range(n):
+            x[i] *= scales[i]
+    else:
+        scales = bits.view(np.float64)
+        for i in range(n):
+            value = x[i]
+            clamped = max(value, _EXP_FLOOR_64)
+            k = np.floor(clamped * _LOG2_E + 0.5)
+            r = clamped - k * _LN2_HIGH_64 - k * _LN2_LOW_64
+            p = 1.0 / 6227020800.0
+            p = p * r + 1.0 / 479001600.0
+            p = p * r + 1.0 / 39916800.0
+            p = p * r + 1.0 / 3628800.0
+            p = p * r + 1.0 / 362880.0
+            p = p * r + 1.0 / 40320.0
+            p = p * r + 1.0 / 5040.0
+            p = p * r + 1.0 / 720.0
+            p = p * r + 1.0 / 120.0
+            p = p * r + 1.0 / 24.0
+            p = p * r + 1.0 / 6.0
+            p = p * r + 0.5
+            p = p * r + 1.0
+            p = p * r + 1.0
+            x[i] = p if value >= _EXP_FLOOR_64 else 0.0
+            bits[i] = (np.int64(k) + 1023) << 52
+        for i in range(n):
+            x[i] *= scales[i]
+
+
 @njit(**NJIT_SERIAL)
-def _softmax_chunk(query, keys, values, start, stop, beta, accumulator, scores):
+def _tile_rows(n_features, itemsize):
+    """Rows per tile: _TILE_BYTES of keys, a multiple of 4 between 4 and _TILE_ROWS."""
+    rows = _TILE_BYTES // max(1, n_features * itemsize)
+    return max(4, min(_TILE_ROWS, rows - rows % 4))
+
+
+@njit(**NJIT_SERIAL)
+def _softmax_chunk(query, keys, values, start, stop, beta, accumulator, scores, bits, tile_rows):
     """Return (m, s, invalid) and fill a for rows start..stop-1, as described in softmax_partials.
 
-    scores : scratch buffer of _TILE_ROWS entries in the input dtype.
+    scores : scratch of _TILE_ROWS entries in the input dtype; bits : int64 scratch of
+    _TILE_ROWS entries. Both inner loops take four rows at a time: the score loop shares
+    each query entry between four dot products, and the weighted sum loads and stores
+    each accumulator entry once per four rows instead of once per row.
     """
     n_features = query.shape[0]
     n_value_features = accumulator.shape[0]
-    # Typed -inf, so that the exponentials below stay in the input's precision.
+    zero = query[0] - query[0]  # typed zero, so that the dot products stay in the input's precision
     running_max = np.full(1, -np.inf, dtype=scores.dtype)[0]
     running_sum = 0.0
     invalid = False
     for k in range(n_value_features):
         accumulator[k] = 0.0
 
-    for tile_start in range(start, stop, _TILE_ROWS):
-        tile_stop = min(tile_start + _TILE_ROWS, stop)
+    for tile_start in range(start, stop, tile_rows):
+        tile_stop = min(tile_start + tile_rows, stop)
         n_rows = tile_stop - tile_start
+        n_quads = n_rows - n_rows % 4
 
-        # Scores of the tile and their maximum.
-        for r in range(n_rows):
-            dot = query[0] - query[0]
-            row = keys[tile_start + r]
+        # Scores of the tile.
+        for r in range(0, n_quads, 4):
+            a = tile_start + r
+            s0 = zero
+            s1 = zero
+            s2 = zero
+            s3 = zero
             for k in range(n_features):
-                dot += row[k] * query[k]
-            # A NaN or infinite key entry makes the dot product NaN or infinite (given a
-            # finite query), so this test certifies the keys at one comparison per row.
-            if not (-np.inf < dot < np.inf):
-                invalid = True
-            scores[r] = beta * dot
+                q = query[k]
+                s0 += keys[a, k] * q
+                s1 += keys[a + 1, k] * q
+                s2 += keys[a + 2, k] * q
+                s3 += keys[a + 3, k] * q
+            scores[r] = s0
+            scores[r + 1] = s1
+            scores[r + 2] = s2
+            scores[r + 3] = s3
+        for r in range(n_quads, n_rows):
+            s = zero
+            for k in range(n_features):
+                s += keys[tile_start + r, k] * query[k]
+            scores[r] = s
+
+        # A NaN or infinite key entry makes its dot product NaN or infinite (the query is
+        # finite), and then the sum of the tile's scores is NaN or infinite. The maximum
+        # would not show it, because max(1.0, nan) is 1.0. A sum that overflows from
+        # finite scores also raises the flag, so the caller checks the keys themselves.
         tile_max = scores[0]
-        for r in range(1, n_rows):
+        tile_sum = zero
+        for r in range(n_rows):
             tile_max = max(tile_max, scores[r])
+            tile_sum += scores[r]
+        if not (-np.inf < tile_sum < np.inf):
+            invalid = True
+        # beta >= 0, so the maximum of beta * s is beta * max(s).
+        tile_max = beta * tile_max
 
         # Rescale the running sums to the new maximum (exp(-inf) = 0 on the first tile).
         if tile_max > running_max:
@@ -81,13 +190,22 @@ def _softmax_chunk(query, keys, values, start, stop, beta, accumulator, scores):
 
         # Add exp(score - max) * value row for every row of the tile.
         for r in range(n_rows):
-            scores[r] = np.exp(scores[r] - running_max)
-            running_sum += scores[r]
+            scores[r] = beta * scores[r] - running_max
+        _exp_tile(scores, n_rows, bits)
         for r in range(n_rows):
-            weight = scores[r]
-            row = values[tile_start + r]
+            running_sum += scores[r]
+        for r in range(0, n_quads, 4):
+            a = tile_start + r
+            w0 = scores[r]
+            w1 = scores[r + 1]
+            w2 = scores[r + 2]
+            w3 = scores[r + 3]
             for k in range(n_value_features):
-                accumulator[k] += weight * row[k]
+                accumulator[k] += w0 * values[a, k] + w1 * values[a + 1, k] + w2 * values[a + 2, k] + w3 * values[a + 3, k]
+        for r in range(n_quads, n_rows):
+            weight = scores[r]
+            for k in range(n_value_features):
+                accumulator[k] += weight * values[tile_start + r, k]
     return running_max, running_sum, invalid
 
 
@@ -104,19 +222,22 @@ def softmax_partials(queries, keys, values, beta, n_chunks, maxima, sums, accumu
     maxima, sums : (n_queries, n_chunks); accumulators : (n_queries, n_chunks, n_value_features).
     invalid : (n_queries, n_chunks) bool, set where a score was NaN or infinite, which
     happens exactly when the chunk's keys hold a NaN or infinite entry (or a finite dot
-    product overflows). NaN or infinite values rows make the accumulators non-finite.
+    product, or a sum of a tile's scores, overflows). NaN or infinite values rows make
+    the accumulators non-finite.
     """
     n_queries = queries.shape[0]
     n_keys = keys.shape[0]
     chunk_size = (n_keys + n_chunks - 1) // n_chunks
+    tile_rows = _tile_rows(keys.shape[1], keys.itemsize)
     for task in prange(n_queries * n_chunks):
         query_index = task // n_chunks
         chunk = task % n_chunks
         start = chunk * chunk_size
         stop = min(start + chunk_size, n_keys)
         scores = np.empty(_TILE_ROWS, dtype=queries.dtype)
+        bits = np.empty(_TILE_ROWS, dtype=np.int64)
         running_max, running_sum, chunk_invalid = _softmax_chunk(
-            queries[query_index], keys, values, start, stop, beta, accumulators[query_index, chunk], scores
+            queries[query_index], keys, values, start, stop, beta, accumulators[query_index, chunk], scores, bits, tile_rows
         )
         maxima[query_index, chunk] = running_max
         sums[query_index, chunk] = running_sum
@@ -144,6 +265,42 @@ def merge_softmax_partials(maxima, sums, accumulators, out):
                 out[q, k] += accumulators[q, c, k] * scale
         for k in range(n_value_features):
             out[q, k] /= total
+
+
+@njit(**NJIT_SERIAL)
+def softmax_retrieve_serial(queries, keys, values, beta, out):
+    """Fill out[q] = softmax(beta * keys @ queries[q]) @ values for every query, on one thread.
+
+    The one-pass kernel of :func:`softmax_partials` over all keys, without a parallel
+    region or a merge step: for a few queries it beats two BLAS matrix-vector products
+    (keys are read once, and the exponentials vectorize). Returns 0 when done, 1 when a
+    query holds a NaN or infinite entry (then ``out`` is not filled), and 2 when a
+    score was NaN or infinite, as for the ``invalid`` flags of :func:`softmax_partials`.
+    NaN or infinite values make ``out`` non-finite instead.
+    """
+    n_queries, n_features = queries.shape
+    for q in range(n_queries):
+        for k in range(n_features):
+            if not (-np.inf < queries[q, k] < np.inf):
+                return 1
+    scores = np.empty(_TILE_ROWS, dtype=queries.dtype)
+    bits = np.empty(_TILE_ROWS, dtype=np.int64)
+    tile_rows = _tile_rows(n_features, keys.itemsize)
+    status = 0
+    for q in range(n_queries):
+        row = out[q]
+        _, running_sum, invalid = _softmax_chunk(
+            queries[q], keys, values, 0, keys.shape[0], beta, row, scores, bits, tile_rows
+        )
+        # The sum holds exp(0) = 1 for the top score, so it is 0 (or NaN) only when the
+        # scores were not finite; the division would then raise in compiled code.
+        if invalid or not running_sum > 0.0:
+            status = 2
+            continue
+        inverse = 1.0 / running_sum
+        for k in range(row.shape[0]):
+            row[k] *= inverse
+    return status
 
 
 @njit(**NJIT_SERIAL)

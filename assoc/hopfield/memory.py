@@ -141,7 +141,9 @@ class ModernHopfield:
             array = array[np.newaxis, :]
 
         # Queries already 2-d, C-contiguous and in the memory's dtype skip the general
-        # dtype and shape checks and the conversion. The finiteness check always runs.
+        # dtype and shape checks and the conversion. Finiteness is checked by the
+        # retrieval step (modern._retrieve_step with queries_finite=False), inside the
+        # kernel for small batches.
         ready = (
             array.dtype == self._dtype
             and array.ndim == 2
@@ -152,7 +154,6 @@ class ModernHopfield:
         if not ready:
             array = as_matrix("queries", array, n_columns=self._keys.shape[1], finite=False)
             array = np.ascontiguousarray(array, dtype=self._dtype)
-        check_finite("queries", array)
         return array, single
 
     def recall(self, queries) -> np.ndarray:
@@ -170,7 +171,7 @@ class ModernHopfield:
             :func:`assoc.hopfield.retrieve` with one step) on the stored arrays.
         """
         queries, single = self._as_queries(queries)
-        out = modern._retrieve_step(queries, self._keys, self._values, self._beta, stored_finite=True)
+        out = modern._retrieve_step(queries, self._keys, self._values, self._beta, stored_finite=True, queries_finite=False)
         return out[0] if single else out
 
     def retrieve(self, queries, *, max_steps: int = 1, tol: float | None = None, return_steps: bool = False):
@@ -206,9 +207,13 @@ class ModernHopfield:
             )
         queries, single = self._as_queries(queries)
         if self.is_hetero:
-            states = modern._retrieve_step(queries, self._keys, self._values, self._beta, stored_finite=True)
+            states = modern._retrieve_step(
+                queries, self._keys, self._values, self._beta, stored_finite=True, queries_finite=False
+            )
             n_steps = np.ones(queries.shape[0], dtype=np.int64)
             if single:
                 states = states[0]
             return (states, n_steps) if return_steps else states
-        return modern._run_steps(queries, self._keys, self._beta, max_steps, tol, single, return_steps, stored_finite=True)
+        return modern._run_steps(
+            queries, self._keys, self._beta, max_steps, tol, single, return_steps, stored_finite=True, queries_finite=False
+        )

@@ -33,15 +33,19 @@ from assoc.hopfield._validation import (
 logger = logging.getLogger(__name__)
 
 # A single query of at least ONE_PASS_MIN_WORK multiply-adds and ONE_PASS_MIN_FEATURES
-# key features goes to the one-pass kernel, which reads the patterns once and splits them
-# over the Numba threads. Everything else takes the BLAS path: a GEMM for the scores,
-# the softmax, and a GEMM for the weighted sum.
-# NOTE: limits from benchmarks/bench_hopfield.py on a 2-core AMD EPYC shared with other
-# jobs. On one thread the one-pass kernel ran at 0.56-0.81x of NumPy's two gemv calls,
-# so it needs two threads or more. With two threads it led for 1e5 patterns of 256
-# features in 5 of 6 runs, but with 64 features it fell to 0.1x in 2 of 6 runs.
+# key features goes to the parallel one-pass kernel, which reads the patterns once and
+# splits them over the Numba threads. Other calls with at most SERIAL_MAX_QUERIES queries
+# run the same one-pass loop on one thread. Everything else takes the BLAS path: a GEMM
+# for the scores, the softmax, and a GEMM for the weighted sum.
+# NOTE: limits from benchmarks/bench_hopfield.py on a 2-core AMD EPYC (Zen 5). With two
+# threads the parallel kernel led for 1e5 patterns of 256 features in 5 of 6 runs under
+# load, but with 64 features it fell to 0.1x in 2 of 6 runs. On one thread the serial
+# loop matched or beat NumPy's two gemv calls for one query at 1e3 and 1e4 patterns of
+# 64 and 256 features, in float32 and float64. At four queries it still won in float32,
+# but not always in float64.
 ONE_PASS_MIN_WORK = PARALLEL_MIN_WORK
 ONE_PASS_MIN_FEATURES = 128
+SERIAL_MAX_QUERIES = {np.dtype(np.float32): 4, np.dtype(np.float64): 2}
 
 # The BLAS path scores at most this many (query, pattern) pairs at once: 2**26 entries
 # are 256 MiB in float32 and 512 MiB in float64. Smaller blocks slow the second product
@@ -166,17 +170,40 @@ def _retrieve_blas(queries, keys, values, beta, stored_finite=False):
     return out
 
 
-def _retrieve_step(queries, keys, values, beta, stored_finite=False):
+def _retrieve_serial(queries, keys, values, beta, stored_finite=False):
+    """Run :func:`assoc.hopfield._kernels.softmax_retrieve_serial`, which also checks the queries."""
+    out = np.empty((queries.shape[0], values.shape[1]), dtype=queries.dtype)
+    status = _kernels.softmax_retrieve_serial(queries, keys, values, queries.dtype.type(beta), out)
+    if status == 1:
+        check_finite("queries", queries)  # raises, naming the first NaN or infinite entry
+    if not stored_finite and (status == 2 or not all_finite(out)):
+        _check_stored(keys, values)
+    if status == 2:
+        # The stored arrays are finite but a score or a tile's sum of scores overflowed.
+        # The kernel left ``out`` unfinished, so the BLAS path computes it.
+        return _retrieve_blas(queries, keys, values, beta, stored_finite=True)
+    return out
+
+
+def _retrieve_step(queries, keys, values, beta, stored_finite=False, queries_finite=True):
     """Run one retrieval step on validated, contiguous arrays of one dtype.
 
     The step checks the stored arrays for NaN and infinite entries unless
     ``stored_finite`` is true, which the caller passes only after checking them itself.
+    With ``queries_finite=False`` it also checks the queries, raising ConfigError.
     """
-    work = queries.shape[0] * keys.shape[0] * (keys.shape[1] + values.shape[1])
-    one_pass = queries.shape[0] == 1 and keys.shape[1] >= ONE_PASS_MIN_FEATURES and work >= ONE_PASS_MIN_WORK
-    if one_pass and get_num_threads() > 1:
-        return _retrieve_one_pass(queries, keys, values, beta, stored_finite)
+    n_queries = queries.shape[0]
+    work = n_queries * keys.shape[0] * (keys.shape[1] + values.shape[1])
+    if n_queries == 1 and keys.shape[1] >= ONE_PASS_MIN_FEATURES and work >= ONE_PASS_MIN_WORK:
+        if get_num_threads() > 1:
+            if not queries_finite:
+                check_finite("queries", queries)
+            return _retrieve_one_pass(queries, keys, values, beta, stored_finite)
+    if n_queries <= SERIAL_MAX_QUERIES[queries.dtype]:
+        return _retrieve_serial(queries, keys, values, beta, stored_finite)
 
+    if not queries_finite:
+        check_finite("queries", queries)
     if values is not keys and not stored_finite:
         # Scores certify the keys only. A zero weight times an infinite value is NaN in
         # IEEE arithmetic, but BLAS libraries need not evaluate such products.
@@ -191,15 +218,20 @@ def _check_tol(tol):
     return tol
 
 
-def _run_steps(queries, patterns, beta, max_steps, tol, single, return_steps, stored_finite=False):
-    """Apply up to ``max_steps`` retrieval steps to validated, contiguous arrays of one dtype."""
+def _run_steps(queries, patterns, beta, max_steps, tol, single, return_steps, stored_finite=False, queries_finite=True):
+    """Apply up to ``max_steps`` retrieval steps to validated, contiguous arrays of one dtype.
+
+    ``stored_finite`` and ``queries_finite`` are as for :func:`_retrieve_step`.
+    """
     if max_steps == 1:
-        states = _retrieve_step(queries, patterns, patterns, beta, stored_finite)
+        states = _retrieve_step(queries, patterns, patterns, beta, stored_finite, queries_finite)
         n_steps = np.ones(queries.shape[0], dtype=np.int64)
         if single:
             states = states[0]
         return (states, n_steps) if return_steps else states
 
+    if not queries_finite:
+        check_finite("queries", queries)
     states = queries.copy()
     n_steps = np.zeros(queries.shape[0], dtype=np.int64)
     active = np.arange(queries.shape[0])

@@ -254,3 +254,70 @@ def test_mixed_precision_promotes_to_float64():
 def test_bad_input_rejected(call, message):
     with pytest.raises(ConfigError, match=message):
         call()
+
+
+# --- The serial one-pass kernel and its vectorized exponential ------------------------
+
+
+@pytest.mark.parametrize("dtype, max_ulp", [(np.float32, 1.0), (np.float64, 2.0)])
+def test_tile_exponential_within_ulps_of_exp(dtype, max_ulp):
+    from assoc.hopfield import _kernels
+
+    rng = np.random.default_rng(21)
+    floor = _kernels._EXP_FLOOR_32 if dtype == np.float32 else _kernels._EXP_FLOOR_64
+    arguments = np.concatenate([-rng.random(40) * -floor, -rng.random(20) * 1e-3, [0.0, floor, -0.5 * np.log(2)]])
+    x = arguments.astype(dtype)
+    tail = np.array([floor * 1.01, -1e30, 3.0], dtype=dtype)  # the last entry is beyond n, left alone
+    work = np.concatenate([x, tail])
+    bits = np.empty(work.size, dtype=np.int64)
+
+    _kernels._exp_tile(work, x.size + 2, bits)
+
+    exact = np.exp(x.astype(np.float64))
+    ulps = np.abs(work[: x.size] - exact) / np.spacing(exact.astype(dtype)).astype(np.float64)
+    assert ulps.max() <= max_ulp
+    np.testing.assert_array_equal(work[x.size :], [0.0, 0.0, 3.0])  # below the floor: 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 3), (7, 5), (130, 17), (1001, 64)])  # remainders of 4-row groups and tiles
+def test_serial_kernel_equals_reference(dtype, shape):
+    rng = np.random.default_rng(22)
+    n_patterns, n_features = shape
+    keys = rng.normal(size=shape).astype(dtype)
+    values = rng.normal(size=(n_patterns, 3)).astype(dtype)
+    queries = rng.normal(size=(2, n_features)).astype(dtype)
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+
+    auto = modern._retrieve_serial(queries, keys, keys, 0.8)
+    hetero = modern._retrieve_serial(queries, keys, values, 0.8)
+
+    assert auto.dtype == dtype
+    np.testing.assert_allclose(auto, reference.retrieve(queries, keys, 0.8), rtol=0, atol=tolerance)
+    np.testing.assert_allclose(hetero, reference.hetero_retrieve(queries, keys, values, 0.8), rtol=0, atol=tolerance)
+
+
+def test_serial_kernel_checks_queries_and_stored_arrays():
+    keys = np.ones((9, 4))
+    query = np.ones((1, 4))
+    query[0, 1] = np.inf
+    with pytest.raises(ConfigError, match="queries contains NaN"):
+        modern._retrieve_serial(query, keys, keys, 1.0)
+    keys[8, 2] = np.nan
+    with pytest.raises(ConfigError, match="patterns contains NaN"):
+        modern._retrieve_serial(np.ones((1, 4)), keys, keys, 1.0)
+    values = np.ones((9, 2))
+    values[0, 0] = -np.inf
+    with pytest.raises(ConfigError, match="values contains NaN"):
+        modern._retrieve_serial(np.ones((1, 4)), np.ones((9, 4)), values, 1.0)
+
+
+def test_serial_kernel_tile_sum_overflow():
+    # Each score is 1e38, finite in float32, but a tile's sum of them is not: the kernel
+    # flags the tile, and the BLAS path gives the uniform softmax of equal scores.
+    keys = np.zeros((8, 2), dtype=np.float32)
+    keys[:, 0] = 1e19
+    values = np.arange(16, dtype=np.float32).reshape(8, 2)
+    query = np.array([[1e19, 0.0]], dtype=np.float32)
+    got = modern._retrieve_serial(query, keys, values, 1.0, stored_finite=True)
+    np.testing.assert_allclose(got, values.mean(axis=0, keepdims=True), rtol=1e-6)
