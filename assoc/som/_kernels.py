@@ -14,7 +14,9 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from assoc._atomics import store_release, wait_at_least
 from assoc._config import NJIT_PARALLEL, NJIT_SERIAL
+from assoc._fastexp import exp_nonpositive
 
 DISTANCE_EUCLIDEAN = 0
 DISTANCE_COSINE = 1
@@ -25,6 +27,7 @@ NEIGHBORHOOD_GAUSSIAN = 0
 NEIGHBORHOOD_BUBBLE = 1
 NEIGHBORHOOD_MEXICAN_HAT = 2
 NEIGHBORHOOD_TRIANGLE = 3
+NEIGHBORHOOD_CUT_GAUSSIAN = 4
 
 # Guards the cosine distance of an all-zero vector, which is defined as 1 (no similarity).
 NORM_FLOOR = 1e-30
@@ -40,6 +43,10 @@ def _neighborhood_value(squared_grid_distance, sigma, kind):
     if kind == NEIGHBORHOOD_MEXICAN_HAT:
         ratio = squared_grid_distance / (sigma * sigma)
         return (1.0 - ratio) * math.exp(-0.5 * ratio)
+    if kind == NEIGHBORHOOD_CUT_GAUSSIAN:
+        if squared_grid_distance > sigma * sigma:
+            return 0.0
+        return math.exp(-squared_grid_distance / (2.0 * sigma * sigma))
     # Triangle: falls linearly from 1 at the centre to 0 at distance sigma.
     return max(0.0, 1.0 - math.sqrt(squared_grid_distance) / sigma)
 
@@ -83,44 +90,20 @@ def _vector_norm(x):
     return math.sqrt(total)
 
 
-@njit(inline="always", **NJIT_SERIAL)
-def _unit_distance(x, x_norm, weights, j, weight_norm, kind):
-    """Ranking distance from x to unit j, as :func:`_ranking_distance`.
-
-    Indexing ``weights[j, f]`` instead of slicing ``weights[j]`` avoids creating an array
-    view per unit, whose reference counting costs more than the arithmetic on short vectors.
-    """
-    n_features = x.shape[0]
-    total = 0.0
-    if kind == DISTANCE_EUCLIDEAN:
-        for f in range(n_features):
-            diff = x[f] - weights[j, f]
-            total += diff * diff
-        return total
-    if kind == DISTANCE_COSINE:
-        for f in range(n_features):
-            total += x[f] * weights[j, f]
-        return 1.0 - total / max(x_norm * weight_norm, NORM_FLOOR)
-    if kind == DISTANCE_MANHATTAN:
-        for f in range(n_features):
-            total += abs(x[f] - weights[j, f])
-        return total
-    for f in range(n_features):
-        total = max(total, abs(x[f] - weights[j, f]))
-    return total
-
-
 # Per-distance helpers of the online kernel. ``_distance_*`` return the ranking distance
 # from x to unit j; ``_update_*`` apply w_j <- w_j + g (x - w_j) in place and return the
 # ranking distance from ``x_next`` to the new w_j, reading each weight once per step
 # instead of twice. The kernel runs a separate unit loop per distance: with a branch on
 # the distance inside the unit loop it ran 2-5x slower (numba 0.68, measured on 20 x 20
-# and 25 x 15 maps), because the inner loops were no longer vectorized.
+# and 25 x 15 maps), because the inner loops were no longer vectorized. Sums start from
+# ``zero``, a zero of the weights' dtype: with a float64 sum over float32 weights every
+# term was converted, and the fused pass over a 25 x 15 x 300 map took 10.2 us instead
+# of 8.3 us.
 
 
 @njit(inline="always", **NJIT_SERIAL)
-def _distance_euclidean(x, weights, j):
-    total = 0.0
+def _distance_euclidean(x, weights, j, zero):
+    total = zero
     for f in range(x.shape[0]):
         diff = x[f] - weights[j, f]
         total += diff * diff
@@ -128,32 +111,32 @@ def _distance_euclidean(x, weights, j):
 
 
 @njit(inline="always", **NJIT_SERIAL)
-def _distance_cosine(x, x_norm, weights, j, weight_norm):
-    dot = 0.0
+def _distance_cosine(x, x_norm, weights, j, weight_norm, zero):
+    dot = zero
     for f in range(x.shape[0]):
         dot += x[f] * weights[j, f]
     return 1.0 - dot / max(x_norm * weight_norm, NORM_FLOOR)
 
 
 @njit(inline="always", **NJIT_SERIAL)
-def _distance_manhattan(x, weights, j):
-    total = 0.0
+def _distance_manhattan(x, weights, j, zero):
+    total = zero
     for f in range(x.shape[0]):
         total += abs(x[f] - weights[j, f])
     return total
 
 
 @njit(inline="always", **NJIT_SERIAL)
-def _distance_chebyshev(x, weights, j):
-    total = 0.0
+def _distance_chebyshev(x, weights, j, zero):
+    total = zero
     for f in range(x.shape[0]):
         total = max(total, abs(x[f] - weights[j, f]))
     return total
 
 
 @njit(inline="always", **NJIT_SERIAL)
-def _update_euclidean(weights, j, x, g, x_next):
-    total = 0.0
+def _update_euclidean(weights, j, x, g, x_next, zero):
+    total = zero
     for f in range(x.shape[0]):
         value = weights[j, f] + g * (x[f] - weights[j, f])
         weights[j, f] = value
@@ -163,10 +146,10 @@ def _update_euclidean(weights, j, x, g, x_next):
 
 
 @njit(inline="always", **NJIT_SERIAL)
-def _update_cosine(weights, j, x, g, x_next, x_next_norm, weight_norms):
+def _update_cosine(weights, j, x, g, x_next, x_next_norm, weight_norms, zero):
     """As the other helpers; also stores the new ||w_j|| in ``weight_norms[j]``."""
-    dot = 0.0
-    squared_norm = 0.0
+    dot = zero
+    squared_norm = zero
     for f in range(x.shape[0]):
         value = weights[j, f] + g * (x[f] - weights[j, f])
         weights[j, f] = value
@@ -178,8 +161,8 @@ def _update_cosine(weights, j, x, g, x_next, x_next_norm, weight_norms):
 
 
 @njit(inline="always", **NJIT_SERIAL)
-def _update_manhattan(weights, j, x, g, x_next):
-    total = 0.0
+def _update_manhattan(weights, j, x, g, x_next, zero):
+    total = zero
     for f in range(x.shape[0]):
         value = weights[j, f] + g * (x[f] - weights[j, f])
         weights[j, f] = value
@@ -188,8 +171,8 @@ def _update_manhattan(weights, j, x, g, x_next):
 
 
 @njit(inline="always", **NJIT_SERIAL)
-def _update_chebyshev(weights, j, x, g, x_next):
-    total = 0.0
+def _update_chebyshev(weights, j, x, g, x_next, zero):
+    total = zero
     for f in range(x.shape[0]):
         value = weights[j, f] + g * (x[f] - weights[j, f])
         weights[j, f] = value
@@ -197,22 +180,70 @@ def _update_chebyshev(weights, j, x, g, x_next):
     return total
 
 
+# Entries of the step counters between two workers' counters: 16 int64 are 128 bytes,
+# so no two workers' counters share a cache line (or a pair of lines, which some
+# processors fetch together).
+COUNTER_STRIDE = 16
+
+
+@njit(inline="always", **NJIT_SERIAL)
+def _publish_block_best(block_distances, first, candidate):
+    """Store the smallest of ``block_distances`` and its unit (``first`` + its index) in ``candidate``."""
+    best = 0
+    best_distance = np.inf
+    for j in range(block_distances.shape[0]):
+        if block_distances[j] < best_distance:
+            best_distance = block_distances[j]
+            best = j
+    candidate[0] = best_distance
+    candidate[1] = first + best
+
+
 @njit(**NJIT_SERIAL)
 def online_steps(
-    weights, weight_norms, data, order, etas, sigmas, positions, n_cols, distance_kind, neighborhood_kind, coef
+    worker,
+    n_workers,
+    counters,
+    weights,
+    weight_norms,
+    data,
+    order,
+    etas,
+    sigmas,
+    positions,
+    n_cols,
+    distance_kind,
+    neighborhood_kind,
+    coefficients,
+    distances,
+    candidates,
 ):
     """Apply one Kohonen update per entry of ``order``, in order, to ``weights`` in place.
 
     Step t takes x = data[order[t]], finds the best-matching unit c (the first unit with the
     smallest distance), and updates every unit j:
     w_j <- w_j + etas[t] * h(|p_j - p_c|, sigmas[t]) * (x - w_j).
+
+    ``n_workers`` threads may run this kernel at once on the same arrays, each with its own
+    ``worker`` index in [0, n_workers). Worker w updates units [w n / k, (w + 1) n / k)
+    (n units, k workers) and computes their distances to the next sample. Before each step
+    it stores t + 1 in ``counters[w * COUNTER_STRIDE]`` and waits until every other
+    worker's counter reaches t + 1; then every worker reads all n distances and finds the
+    same best-matching unit. ``counters`` (int64, n_workers * COUNTER_STRIDE) must be zero
+    at the start. The result does not depend on n_workers: each unit's arithmetic is the same.
+
     ``weight_norms`` (n_units,) contains ||w_j||. The cosine distance reads it and keeps it current.
-    ``coef`` (n_units,) is scratch in the weights' dtype, so the update runs in that precision.
+    ``coefficients`` (n_workers, n_units) is scratch in the weights' dtype, so the update runs
+    in that precision; worker w uses row w.
+    ``distances`` (2, n_units) float64 scratch holds the distances to the samples of even
+    and odd steps, so that a worker can write the next step's while another still reads
+    this step's. ``candidates`` (2, n_workers, 2) float64 scratch holds, by the same
+    parity, each worker's best unit of its block and that unit's distance.
     Units are numbered row by row with ``n_cols`` per row, and a unit's x position depends
     only on its column and the parity of its row, its y position only on its row (true of
     both grids in ``assoc.som.grid``); the Gaussian neighbourhood uses this to compute
     2 n_cols + n_rows exponentials per step instead of n_units.
-    Returns the number of unit updates made (units with h = 0 are skipped).
+    Returns the number of unit updates this worker made (units with h = 0 are skipped).
     """
     n_units = weights.shape[0]
     n_rows = n_units // n_cols
@@ -220,81 +251,132 @@ def online_steps(
     n_steps = order.shape[0]
     if n_steps == 0:
         return 0
-    column_factor = np.empty((2, n_cols))
-    row_factor = np.empty(n_rows)
-    distances = np.empty(n_units)
+    first = worker * n_units // n_workers
+    stop = (worker + 1) * n_units // n_workers
+    # Views of this worker's block of units, indexed from 0. With loops over range(first,
+    # stop) on the full arrays, LLVM could not prove the unit index non-negative. It kept
+    # Numba's negative-index checks in the inner loops, and a step ran up to 30% slower.
+    n_block = stop - first
+    block = weights[first:stop]
+    block_norms = weight_norms[first:stop]
+    block_positions = positions[first:stop]
+    coef = coefficients[worker]
+    block_coef = coef[first:stop]
+    block_distances = (distances[0, first:stop], distances[1, first:stop])
+    # Gaussian factors: exponents, then exponentials, of the even rows' columns, the odd
+    # rows' columns, and the rows, in one buffer for one vectorized exponential.
+    n_factors = 2 * n_cols + n_rows
+    factors = np.zeros(n_factors)
+    bits = np.empty(n_factors, dtype=np.int64)
+    first_row = first // n_cols
+    stop_row = (stop + n_cols - 1) // n_cols
+    zero = np.zeros(1, dtype=weights.dtype)[0]
 
-    # Distances to the first sample; later steps get theirs from the update pass.
+    # Distances to the first sample; later steps get theirs from the update pass. Both
+    # use the same helpers, so that a step's result does not depend on where a call
+    # boundary falls.
     x = data[order[0]]
-    x_norm = _vector_norm(x) if distance_kind == DISTANCE_COSINE else 1.0
-    for j in range(n_units):
-        distances[j] = _unit_distance(x, x_norm, weights, j, weight_norms[j], distance_kind)
+    current = block_distances[0]
+    if distance_kind == DISTANCE_EUCLIDEAN:
+        for j in range(n_block):
+            current[j] = _distance_euclidean(x, block, j, zero)
+    elif distance_kind == DISTANCE_COSINE:
+        x_norm = _vector_norm(x)
+        for j in range(n_block):
+            current[j] = _distance_cosine(x, x_norm, block, j, block_norms[j], zero)
+    elif distance_kind == DISTANCE_MANHATTAN:
+        for j in range(n_block):
+            current[j] = _distance_manhattan(x, block, j, zero)
+    else:
+        for j in range(n_block):
+            current[j] = _distance_chebyshev(x, block, j, zero)
+    _publish_block_best(current, first, candidates[0, worker])
 
     for t in range(n_steps):
+        if n_workers > 1:
+            store_release(counters, worker * COUNTER_STRIDE, t + 1)
+            for other in range(n_workers):
+                if other != worker:
+                    wait_at_least(counters, other * COUNTER_STRIDE, t + 1)
         x = data[order[t]]
+        # The first unit with the smallest distance: blocks are in unit order, and each
+        # block's candidate is its first smallest.
+        step_candidates = candidates[t & 1]
         best_unit = 0
         best_distance = np.inf
-        for j in range(n_units):
-            if distances[j] < best_distance:
-                best_distance = distances[j]
-                best_unit = j
+        for other in range(n_workers):
+            if step_candidates[other, 0] < best_distance:
+                best_distance = step_candidates[other, 0]
+                best_unit = int(step_candidates[other, 1])
 
         # Neighbourhood coefficients eta * h, in the weights' dtype.
         eta = etas[t]
         sigma = sigmas[t]
         best_x = positions[best_unit, 0]
         best_y = positions[best_unit, 1]
-        if neighborhood_kind == NEIGHBORHOOD_GAUSSIAN:
+        if neighborhood_kind == NEIGHBORHOOD_GAUSSIAN or neighborhood_kind == NEIGHBORHOOD_CUT_GAUSSIAN:
             # exp(-(dx^2 + dy^2) / (2 sigma^2)) = exp(-dx^2 / (2 sigma^2)) * exp(-dy^2 / (2 sigma^2)).
             scale = -1.0 / (2.0 * sigma * sigma)
             for parity in range(min(2, n_rows)):
                 for col in range(n_cols):
                     dx = positions[parity * n_cols + col, 0] - best_x
-                    column_factor[parity, col] = math.exp(scale * dx * dx)
+                    factors[parity * n_cols + col] = scale * dx * dx
             for row in range(n_rows):
                 dy = positions[row * n_cols, 1] - best_y
-                row_factor[row] = eta * math.exp(scale * dy * dy)
-            for row in range(n_rows):
-                parity = row & 1
+                factors[2 * n_cols + row] = scale * dy * dy
+            exp_nonpositive(factors, n_factors, bits)
+            # The grid rows that hold this worker's units, whole: loops over full rows
+            # vectorize, and ran faster than loops over the block's exact range.
+            for row in range(first_row, stop_row):
+                row_factor = eta * factors[2 * n_cols + row]
+                offset = (row & 1) * n_cols
                 for col in range(n_cols):
-                    coef[row * n_cols + col] = row_factor[row] * column_factor[parity, col]
+                    coef[row * n_cols + col] = row_factor * factors[offset + col]
+            if neighborhood_kind == NEIGHBORHOOD_CUT_GAUSSIAN:
+                for j in range(n_block):
+                    dx = block_positions[j, 0] - best_x
+                    dy = block_positions[j, 1] - best_y
+                    if dx * dx + dy * dy > sigma * sigma:
+                        block_coef[j] = 0.0
         else:
-            for j in range(n_units):
-                dx = positions[j, 0] - best_x
-                dy = positions[j, 1] - best_y
-                coef[j] = eta * _neighborhood_value(dx * dx + dy * dy, sigma, neighborhood_kind)
+            for j in range(n_block):
+                dx = block_positions[j, 0] - best_x
+                dy = block_positions[j, 1] - best_y
+                block_coef[j] = eta * _neighborhood_value(dx * dx + dy * dy, sigma, neighborhood_kind)
 
         # Kohonen rule w_j += eta h_j (x - w_j), fused with the distances to the next sample.
         next_x = data[order[t + 1]] if t + 1 < n_steps else x
+        following = block_distances[1 - (t & 1)]
         if distance_kind == DISTANCE_EUCLIDEAN:
-            for j in range(n_units):
-                if coef[j] == 0.0:
-                    distances[j] = _distance_euclidean(next_x, weights, j)
+            for j in range(n_block):
+                if block_coef[j] == 0.0:
+                    following[j] = _distance_euclidean(next_x, block, j, zero)
                 else:
-                    distances[j] = _update_euclidean(weights, j, x, coef[j], next_x)
+                    following[j] = _update_euclidean(block, j, x, block_coef[j], next_x, zero)
                     n_updates += 1
         elif distance_kind == DISTANCE_COSINE:
             next_norm = _vector_norm(next_x)
-            for j in range(n_units):
-                if coef[j] == 0.0:
-                    distances[j] = _distance_cosine(next_x, next_norm, weights, j, weight_norms[j])
+            for j in range(n_block):
+                if block_coef[j] == 0.0:
+                    following[j] = _distance_cosine(next_x, next_norm, block, j, block_norms[j], zero)
                 else:
-                    distances[j] = _update_cosine(weights, j, x, coef[j], next_x, next_norm, weight_norms)
+                    following[j] = _update_cosine(block, j, x, block_coef[j], next_x, next_norm, block_norms, zero)
                     n_updates += 1
         elif distance_kind == DISTANCE_MANHATTAN:
-            for j in range(n_units):
-                if coef[j] == 0.0:
-                    distances[j] = _distance_manhattan(next_x, weights, j)
+            for j in range(n_block):
+                if block_coef[j] == 0.0:
+                    following[j] = _distance_manhattan(next_x, block, j, zero)
                 else:
-                    distances[j] = _update_manhattan(weights, j, x, coef[j], next_x)
+                    following[j] = _update_manhattan(block, j, x, block_coef[j], next_x, zero)
                     n_updates += 1
         else:
-            for j in range(n_units):
-                if coef[j] == 0.0:
-                    distances[j] = _distance_chebyshev(next_x, weights, j)
+            for j in range(n_block):
+                if block_coef[j] == 0.0:
+                    following[j] = _distance_chebyshev(next_x, block, j, zero)
                 else:
-                    distances[j] = _update_chebyshev(weights, j, x, coef[j], next_x)
+                    following[j] = _update_chebyshev(block, j, x, block_coef[j], next_x, zero)
                     n_updates += 1
+        _publish_block_best(following, first, candidates[1 - (t & 1), worker])
     return n_updates
 
 
@@ -391,13 +473,13 @@ def all_distances(data, weights, data_norms, weight_norms, distance_kind, out):
         x = data[i]
         if distance_kind == DISTANCE_EUCLIDEAN:
             for j in range(n_units):
-                out[i, j] = math.sqrt(_distance_euclidean(x, weights, j))
+                out[i, j] = math.sqrt(_distance_euclidean(x, weights, j, 0.0))
         elif distance_kind == DISTANCE_COSINE:
             for j in range(n_units):
-                out[i, j] = _distance_cosine(x, data_norms[i], weights, j, weight_norms[j])
+                out[i, j] = _distance_cosine(x, data_norms[i], weights, j, weight_norms[j], 0.0)
         elif distance_kind == DISTANCE_MANHATTAN:
             for j in range(n_units):
-                out[i, j] = _distance_manhattan(x, weights, j)
+                out[i, j] = _distance_manhattan(x, weights, j, 0.0)
         else:
             for j in range(n_units):
-                out[i, j] = _distance_chebyshev(x, weights, j)
+                out[i, j] = _distance_chebyshev(x, weights, j, 0.0)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import enum
 import logging
 import math
+import os
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -24,6 +27,27 @@ CHUNK_VALUES = 1 << 22
 # The online trainer calls the kernel in chunks of steps and reports progress between them.
 MIN_STEPS_PER_CALL = 2000
 
+# Threads that run the online kernel beside the calling thread when n_jobs > 1. They are
+# started once per process and kept, because starting threads for every chunk of steps
+# would cost more than the chunk saves on small maps.
+_WORKER_POOL: ThreadPoolExecutor | None = None
+_WORKER_POOL_LOCK = threading.Lock()
+# Held while a chunk runs on several threads. Every worker of a chunk must be running
+# for any of them to pass a step, so two maps trained from two Python threads at once
+# could otherwise fill the pool with half-started chunks that wait for each other.
+_MULTI_WORKER_LOCK = threading.Lock()
+
+
+def _worker_pool(n_threads: int) -> ThreadPoolExecutor:
+    """Return the process's worker pool, grown to at least ``n_threads`` threads."""
+    global _WORKER_POOL
+    with _WORKER_POOL_LOCK:
+        if _WORKER_POOL is None or _WORKER_POOL._max_workers < n_threads:
+            if _WORKER_POOL is not None:
+                _WORKER_POOL.shutdown(wait=True)
+            _WORKER_POOL = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="assoc-som")
+        return _WORKER_POOL
+
 
 class Neighborhood(str, enum.Enum):
     """Neighbourhood function h(d, sigma) of the grid distance d to the best-matching unit."""
@@ -32,6 +56,7 @@ class Neighborhood(str, enum.Enum):
     BUBBLE = "bubble"
     MEXICAN_HAT = "mexican_hat"
     TRIANGLE = "triangle"
+    CUT_GAUSSIAN = "cut_gaussian"
 
 
 class Distance(str, enum.Enum):
@@ -69,6 +94,7 @@ _NEIGHBORHOOD_KIND = {
     Neighborhood.BUBBLE: _kernels.NEIGHBORHOOD_BUBBLE,
     Neighborhood.MEXICAN_HAT: _kernels.NEIGHBORHOOD_MEXICAN_HAT,
     Neighborhood.TRIANGLE: _kernels.NEIGHBORHOOD_TRIANGLE,
+    Neighborhood.CUT_GAUSSIAN: _kernels.NEIGHBORHOOD_CUT_GAUSSIAN,
 }
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -81,8 +107,10 @@ class SOM:
     n_rows, n_cols : int
         Map height and width in units; ``n_units = n_rows * n_cols``.
     topology : {'rectangular', 'hexagonal'}
-    neighborhood : {'gaussian', 'bubble', 'mexican_hat', 'triangle'}
+    neighborhood : {'gaussian', 'bubble', 'mexican_hat', 'triangle', 'cut_gaussian'}
         h(d, sigma) of the grid distance d to the best-matching unit (formulas in docs/som.md).
+        'cut_gaussian' is the Gaussian inside radius sigma and 0 outside, so the online
+        trainer updates only the units within sigma of the best-matching unit.
     distance : {'euclidean', 'cosine', 'manhattan', 'chebyshev'}
         Distance that selects the best-matching unit and that the metrics report.
         Chebyshev is max_f |x_f - w_f|.
@@ -108,6 +136,13 @@ class SOM:
         Precision of the weights; data are converted to it.
     random_state : int or numpy.random.Generator, optional
         Seed of the initial weights and of the online sample order.
+    n_jobs : int, default 1
+        Threads of the online trainer; -1 means one per CPU. Each thread updates a block
+        of units and the threads meet once per step, so the weights are the same for every
+        n_jobs. Waiting threads spin instead of sleeping, which suits idle cores only: with
+        more threads than free cores a step can wait for the scheduler (milliseconds)
+        instead of microseconds. The batch trainer and the metrics use Numba's threads
+        whatever n_jobs is.
 
     Attributes
     ----------
@@ -141,6 +176,7 @@ class SOM:
         init="pca",
         dtype=np.float32,
         random_state=None,
+        n_jobs: int = 1,
     ):
         self.grid = Grid(n_rows, n_cols, topology)
         self.neighborhood = parse_option(Neighborhood, neighborhood, "neighborhood")
@@ -156,6 +192,7 @@ class SOM:
         self.n_iter = n_iter
         self.dtype = np.dtype(dtype)
         self.random_state = random_state
+        self.n_jobs = n_jobs
         self._validate_parameters()
 
         self._rng = np.random.default_rng(random_state)
@@ -180,6 +217,12 @@ class SOM:
             isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 1
         ):
             raise ConfigError(f"The 'n_iter' parameter must be a positive integer or None; got {self.n_iter!r}.")
+        if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, (int, np.integer)) or (
+            self.n_jobs < 1 and self.n_jobs != -1
+        ):
+            raise ConfigError(
+                f"The 'n_jobs' parameter must be a positive integer or -1 (one thread per CPU); got {self.n_jobs!r}."
+            )
         if self.dtype not in _DTYPES:
             raise ConfigError(f"The 'dtype' parameter must be float32 or float64; got {self.dtype}.")
         if self.algorithm is Algorithm.BATCH and self.neighborhood is Neighborhood.MEXICAN_HAT:
@@ -365,17 +408,29 @@ class SOM:
         sigmas = decay_values(self.sigma, self.sigma_final, self.sigma_decay, steps, n_iter)
         return etas, sigmas
 
+    def _online_workers(self) -> int:
+        """Return the number of threads for the online kernel: n_jobs, at most one per unit."""
+        n_jobs = (os.cpu_count() or 1) if self.n_jobs == -1 else int(self.n_jobs)
+        return max(1, min(n_jobs, self.n_units))
+
     def _run_online(self, X: np.ndarray, order: np.ndarray, n_iter: int, progress) -> None:
         weights = self.weights_
         weight_norms = np.sqrt(np.sum(weights.astype(np.float64) ** 2, axis=1))
-        coefficients = np.empty(self.n_units, dtype=self.dtype)
+        n_workers = self._online_workers()
+        coefficients = np.empty((n_workers, self.n_units), dtype=self.dtype)
+        distances = np.empty((2, self.n_units))
+        candidates = np.empty((2, n_workers, 2))
+        pool = _worker_pool(n_workers - 1) if n_workers > 1 else None
         total = order.shape[0]
         chunk = max(MIN_STEPS_PER_CALL, total // 100)
         for start in range(0, total, chunk):
             stop = min(start + chunk, total)
             steps = np.arange(self.n_steps_, self.n_steps_ + stop - start)
             etas, sigmas = self.schedule(steps, n_iter)
-            _kernels.online_steps(
+            counters = np.zeros(n_workers * _kernels.COUNTER_STRIDE, dtype=np.int64)
+            arguments = (
+                n_workers,
+                counters,
                 weights,
                 weight_norms,
                 X,
@@ -387,7 +442,19 @@ class SOM:
                 _DISTANCE_KIND[self.distance],
                 _NEIGHBORHOOD_KIND[self.neighborhood],
                 coefficients,
+                distances,
+                candidates,
             )
+            if pool is None:
+                _kernels.online_steps(0, *arguments)
+            else:
+                # Workers 1.. run in the pool and worker 0 in this thread. All of them
+                # release the GIL, and each waits for the others once per step.
+                with _MULTI_WORKER_LOCK:
+                    futures = [pool.submit(_kernels.online_steps, worker, *arguments) for worker in range(1, n_workers)]
+                    _kernels.online_steps(0, *arguments)
+                    for future in futures:
+                        future.result()
             self.n_steps_ += stop - start
             self.weights_version += 1
             if progress is not None:

@@ -29,6 +29,8 @@ def neighborhood(squared_grid_distance, sigma, kind):
         return (1 - d2 / sigma**2) * np.exp(-d2 / (2 * sigma**2))
     if kind == "triangle":
         return np.maximum(0.0, 1 - np.sqrt(d2) / sigma)
+    if kind == "cut_gaussian":
+        return np.where(d2 <= sigma**2, np.exp(-d2 / (2 * sigma**2)), 0.0)
     raise ValueError(kind)
 
 

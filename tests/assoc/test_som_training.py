@@ -8,7 +8,7 @@ from assoc.som import SOM
 from .som_reference import online_step
 
 DISTANCES = ["euclidean", "cosine", "manhattan", "chebyshev"]
-NEIGHBORHOODS = ["gaussian", "bubble", "mexican_hat", "triangle"]
+NEIGHBORHOODS = ["gaussian", "bubble", "mexican_hat", "triangle", "cut_gaussian"]
 
 
 def blobs(n_samples=300, seed=0):
@@ -137,3 +137,47 @@ def test_set_weights_copies_the_array():
     initial = np.zeros((4, 2))
     SOM(2, 2, n_iter=3, dtype=np.float64).set_weights(initial).partial_fit(np.ones((3, 2)))
     assert not initial.any()
+
+
+def test_online_tiny_coefficients_still_update():
+    # On a 1 x 16 map with sigma = 1, units 6 to 13 from the winner get coefficients
+    # between 1e-37 and 2^-26, below float32's rounding error of 1. Entries of 1e-20
+    # must still move towards x = 1, by far more than their own rounding error.
+    weights = np.full((16, 3), 0.5, dtype=np.float32)
+    weights[:, 0] = 1e-20
+    weights[0] = 1.0  # unit 0 wins every step
+    X = np.ones((5, 3), dtype=np.float32)
+    som = SOM(1, 16, sigma=1.0, sigma_decay="constant", eta=0.5, eta_decay="constant", n_iter=5, dtype=np.float32)
+    som.set_weights(weights)
+    reference = weights.copy()
+    for x in X:
+        reference, winner = online_step(reference, x, 0.5, 1.0, som.positions, "euclidean", "gaussian")
+        assert winner == 0
+        som.partial_fit(x[None, :])
+        np.testing.assert_allclose(som.weights_, reference, rtol=2**-22, atol=0)
+    assert som.weights_[6, 0] > 3e-8  # five steps of 0.5 exp(-18), about 7.6e-9 each
+    assert som.weights_[10, 0] > 1.04e-20  # five steps of 0.5 exp(-50), about 1e-22 each
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("distance", DISTANCES)
+@pytest.mark.parametrize("n_jobs", [2, 3])
+def test_online_threads_give_identical_weights(dtype, distance, n_jobs):
+    # 5 x 7 units split over 2 or 3 threads: blocks start and end inside grid rows. Three
+    # threads spin on two cores in CI and wait for the scheduler, hence fewer steps.
+    X, _ = blobs(200 if n_jobs == 2 else 40, seed=4)
+    X = X.astype(dtype)
+    options = dict(topology="hexagonal", distance=distance, sigma=2.0, n_iter=len(X), dtype=dtype, random_state=0)
+    serial = SOM(5, 7, **options).fit(X)
+    threaded = SOM(5, 7, n_jobs=n_jobs, **options).fit(X)
+    np.testing.assert_array_equal(threaded.weights_, serial.weights_)
+    assert threaded.n_steps_ == serial.n_steps_
+
+
+@pytest.mark.parametrize("neighborhood", ["bubble", "cut_gaussian"])
+def test_online_threads_skip_the_same_units(neighborhood):
+    X, _ = blobs(100, seed=5)
+    options = dict(neighborhood=neighborhood, sigma=1.5, n_iter=len(X), dtype=np.float64, random_state=1)
+    serial = SOM(4, 6, **options).fit(X)
+    threaded = SOM(4, 6, n_jobs=2, **options).fit(X)
+    np.testing.assert_array_equal(threaded.weights_, serial.weights_)

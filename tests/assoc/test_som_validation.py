@@ -22,6 +22,8 @@ def fitted_map(n_features=2):
         ({"sigma_final": -1.0}, "'sigma_final' parameter must be a finite number >= 0"),
         ({"n_iter": 0}, "'n_iter' parameter must be a positive integer or None; got 0"),
         ({"n_iter": 2.5}, "'n_iter' parameter must be a positive integer"),
+        ({"n_jobs": 0}, r"'n_jobs' parameter must be a positive integer or -1 \(one thread per CPU\); got 0"),
+        ({"n_jobs": True}, "'n_jobs' parameter must be a positive integer or -1"),
         ({"dtype": np.int32}, "'dtype' parameter must be float32 or float64; got int32"),
         ({"algorithm": "batch", "neighborhood": "mexican_hat"}, "use algorithm='online' or another neighborhood"),
         ({"init": "zeros"}, "'init' parameter must be one of 'random', 'sample', 'pca'"),
