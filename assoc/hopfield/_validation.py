@@ -6,6 +6,7 @@ argument, the bad value and the fix.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -18,7 +19,7 @@ def check_beta(beta) -> float:
     if isinstance(beta, bool) or not isinstance(beta, numbers.Real):
         raise ConfigError(f"beta must be a real number (the inverse temperature); got {beta!r} of type {type(beta).__name__}.")
     value = float(beta)
-    if not np.isfinite(value) or value < 0.0:
+    if not math.isfinite(value) or value < 0.0:
         raise ConfigError(
             f"beta must be a finite number >= 0 (the inverse temperature); got {value!r}. "
             "Use beta=0 for uniform attention over all patterns, or a large finite beta for "
@@ -104,13 +105,18 @@ def as_matrix(
     return array
 
 
-def as_queries(name: str, array, n_features: int, column_name: str = "n_features") -> tuple[np.ndarray, bool]:
-    """Return queries as a 2-d array and whether the caller passed a single 1-d vector."""
+def as_queries(
+    name: str, array, n_features: int, column_name: str = "n_features", finite: bool = True
+) -> tuple[np.ndarray, bool]:
+    """Return queries as a 2-d array and whether the caller passed a single 1-d vector.
+
+    ``finite`` is as for :func:`as_matrix`.
+    """
     array = np.asarray(array)
     single = array.ndim == 1
     if single:
         array = array[np.newaxis, :]
-    return as_matrix(name, array, n_columns=n_features, column_name=column_name), single
+    return as_matrix(name, array, n_columns=n_features, column_name=column_name, finite=finite), single
 
 
 def check_bipolar(name: str, array: np.ndarray) -> None:

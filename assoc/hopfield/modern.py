@@ -58,16 +58,18 @@ _MAX_SCORE_BLOCK = 1 << 26
 _MIN_CHUNK_ROWS = 4096
 
 
-def _prepare(queries, keys, values, beta, query_name="queries"):
+def _prepare(queries, keys, values, beta, query_name="queries", check_queries=True):
     """Validate and convert the arguments of a retrieval call once.
 
     Finiteness of ``keys`` and ``values`` is not checked here: the caller checks it,
-    either directly or from the kernel's result (see :func:`_retrieve_step`).
+    either directly or from the kernel's result (see :func:`_retrieve_step`). With
+    ``check_queries=False`` neither is the queries' finiteness, which the caller then
+    leaves to :func:`_retrieve_step` with ``queries_finite=False``.
     """
     beta = check_beta(beta)
     keys = as_matrix("keys" if values is not None else "patterns", keys, finite=False)
     n_features = keys.shape[1]
-    queries, single = as_queries(query_name, queries, n_features)
+    queries, single = as_queries(query_name, queries, n_features, finite=check_queries)
     if values is None:
         values = keys
     else:
@@ -175,7 +177,7 @@ def _retrieve_serial(queries, keys, values, beta, stored_finite=False):
     out = np.empty((queries.shape[0], values.shape[1]), dtype=queries.dtype)
     status = _kernels.softmax_retrieve_serial(queries, keys, values, queries.dtype.type(beta), out)
     if status == 1:
-        check_finite("queries", queries)  # raises, naming the first NaN or infinite entry
+        check_finite("queries", queries)  # raises ConfigError
     if not stored_finite and (status == 2 or not all_finite(out)):
         _check_stored(keys, values)
     if status == 2:
@@ -225,10 +227,11 @@ def _run_steps(queries, patterns, beta, max_steps, tol, single, return_steps, st
     """
     if max_steps == 1:
         states = _retrieve_step(queries, patterns, patterns, beta, stored_finite, queries_finite)
-        n_steps = np.ones(queries.shape[0], dtype=np.int64)
         if single:
             states = states[0]
-        return (states, n_steps) if return_steps else states
+        if return_steps:
+            return states, np.ones(queries.shape[0], dtype=np.int64)
+        return states
 
     if not queries_finite:
         check_finite("queries", queries)
@@ -324,11 +327,11 @@ def retrieve(
     their continuous modern Hopfield network. They prove that a step never raises the
     energy of :func:`modern_energy`, and the tests check it on random inputs.
     """
-    queries, patterns, _, beta, single = _prepare(queries, patterns, None, beta)
+    queries, patterns, _, beta, single = _prepare(queries, patterns, None, beta, check_queries=False)
     max_steps = check_positive_int("max_steps", max_steps)
     tol = _check_tol(tol)
 
-    return _run_steps(queries, patterns, beta, max_steps, tol, single, return_steps)
+    return _run_steps(queries, patterns, beta, max_steps, tol, single, return_steps, queries_finite=False)
 
 
 def hetero_retrieve(queries, keys, values, beta: float) -> np.ndarray:
@@ -351,8 +354,8 @@ def hetero_retrieve(queries, keys, values, beta: float) -> np.ndarray:
     ndarray of shape (n_queries, n_value_features) or (n_value_features,)
         float32 when every input is float32, else float64.
     """
-    queries, keys, values, beta, single = _prepare(queries, keys, values, beta)
-    out = _retrieve_step(queries, keys, values, beta)
+    queries, keys, values, beta, single = _prepare(queries, keys, values, beta, check_queries=False)
+    out = _retrieve_step(queries, keys, values, beta, queries_finite=False)
     return out[0] if single else out
 
 

@@ -321,3 +321,16 @@ def test_serial_kernel_tile_sum_overflow():
     query = np.array([[1e19, 0.0]], dtype=np.float32)
     got = modern._retrieve_serial(query, keys, values, 1.0, stored_finite=True)
     np.testing.assert_allclose(got, values.mean(axis=0, keepdims=True), rtol=1e-6)
+
+
+@pytest.mark.parametrize("n_queries", [1, 3, 40])  # the serial kernel checks the queries, the BLAS path before it
+@pytest.mark.parametrize("max_steps", [1, 3])
+def test_nan_queries_rejected_on_every_path(n_queries, max_steps):
+    rng = np.random.default_rng(23)
+    patterns = rng.normal(size=(50, 6))
+    queries = rng.normal(size=(n_queries, 6))
+    queries[-1, 2] = np.nan
+    with pytest.raises(ConfigError, match="queries contains NaN"):
+        retrieve(queries, patterns, 1.0, max_steps=max_steps)
+    with pytest.raises(ConfigError, match="queries contains NaN"):
+        hetero_retrieve(queries, patterns, patterns[:, :2], 1.0)
