@@ -4,13 +4,24 @@ Run from the repository root:
 
     python benchmarks/bench_som.py                    # full run, a few minutes
     python benchmarks/bench_som.py --quick            # smaller sizes, under a minute
-    python benchmarks/bench_som.py --codes codes.npy  # case (b) on your own (n, k) codes
+    python benchmarks/bench_som.py --codes codes.npy  # case (b) on rotation-model codes
+
+Rotation-model codes are what the experiment runner's SOM learners bind (after it
+subtracts the mean training code). ``benchmarks/export_codes.py`` writes them as an
+(n_samples, k) array: it trains the rotation model for one epoch on the first 10,000
+AV-MNIST training pairs, or loads a trained checkpoint, and encodes the first 10,000
+training images:
+
+    python benchmarks/export_codes.py --out /tmp/codes.npy
+    python benchmarks/export_codes.py --checkpoint runs/rotation --out /tmp/codes.npy
 
 Cases:
 
 (a) 16,000 x 300 uniform random data on a 25 x 15 map.
-(b) AV-MNIST codes: the array in ``--codes``, or else a PCA-64 projection of the AV-MNIST
-    training images from ``assoc.data.load_dataset("avmnist", ...)`` on a 20 x 20 map.
+(b) AV-MNIST codes on a 20 x 20 map: the first 10,000 rows (2,000 with ``--quick``) of
+    the array in ``--codes``, made by ``export_codes.py`` as above. Without ``--codes``
+    the case falls back to a PCA-64 projection of the AV-MNIST training images from
+    ``assoc.data.load_dataset("avmnist", ...)``, which only stands in for real codes.
     The case is skipped, with the reason printed, when neither is available.
 
 Both libraries start from the same weights (rows sampled from the data), visit the samples
@@ -404,7 +415,11 @@ def print_results(case: Case, results: list[Result]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller data and fewer iterations (under a minute)")
-    parser.add_argument("--codes", help="a .npy file of codes, shape (n_samples, k), for case (b)")
+    parser.add_argument(
+        "--codes",
+        help="a .npy file of codes, shape (n_samples, k), for case (b). Write rotation-model codes with "
+        "'python benchmarks/export_codes.py --out FILE.npy' (default: a PCA-64 projection of the images)",
+    )
     parser.add_argument("--data-dir", help="raw MNIST/FSDD directory for case (b); default ASSOC_DATA_DIR")
     args = parser.parse_args()
 
