@@ -180,29 +180,34 @@ def _update_chebyshev(weights, j, x, g, x_next, zero):
     return total
 
 
-# Entries of the step counters between two workers' counters: 16 int64 are 128 bytes,
-# so no two workers' counters share a cache line (or a pair of lines, which some
-# processors fetch together).
-COUNTER_STRIDE = 16
+# Each worker of the online kernel owns MAILBOX_STRIDE entries of the mailbox array
+# (128 bytes, so no two workers share a cache line, or a pair of lines, which some
+# processors fetch together). Entry 0 is its step counter, read and written atomically
+# through an int64 view. Entries 1-2 and 3-4 are its best unit's distance and index for
+# even and odd steps. A worker writes its candidate before its counter, so another
+# worker that reads the counter finds the candidate in the same cache line: one
+# transfer between cores per worker and step.
+MAILBOX_STRIDE = 16
 
 
 @njit(inline="always", **NJIT_SERIAL)
-def _publish_block_best(block_distances, first, candidate):
-    """Store the smallest of ``block_distances`` and its unit (``first`` + its index) in ``candidate``."""
+def _post_block_best(block_distances, first, mailbox, slot):
+    """Store the smallest of ``block_distances`` and its unit (``first`` + its index) at ``mailbox[slot:slot + 2]``."""
     best = 0
     best_distance = np.inf
     for j in range(block_distances.shape[0]):
         if block_distances[j] < best_distance:
             best_distance = block_distances[j]
             best = j
-    candidate[0] = best_distance
-    candidate[1] = first + best
+    mailbox[slot] = best_distance
+    mailbox[slot + 1] = first + best
 
 
 @njit(**NJIT_SERIAL)
 def online_steps(
     worker,
-    n_workers,
+    bounds,
+    mailbox,
     counters,
     weights,
     weight_norms,
@@ -215,8 +220,6 @@ def online_steps(
     distance_kind,
     neighborhood_kind,
     coefficients,
-    distances,
-    candidates,
 ):
     """Apply one Kohonen update per entry of ``order``, in order, to ``weights`` in place.
 
@@ -224,21 +227,19 @@ def online_steps(
     smallest distance), and updates every unit j:
     w_j <- w_j + etas[t] * h(|p_j - p_c|, sigmas[t]) * (x - w_j).
 
-    ``n_workers`` threads may run this kernel at once on the same arrays, each with its own
-    ``worker`` index in [0, n_workers). Worker w updates units [w n / k, (w + 1) n / k)
-    (n units, k workers) and computes their distances to the next sample. Before each step
-    it stores t + 1 in ``counters[w * COUNTER_STRIDE]`` and waits until every other
-    worker's counter reaches t + 1; then every worker reads all n distances and finds the
-    same best-matching unit. ``counters`` (int64, n_workers * COUNTER_STRIDE) must be zero
-    at the start. The result does not depend on n_workers: each unit's arithmetic is the same.
+    k = len(bounds) - 1 threads may run this kernel at once on the same arrays, each with
+    its own ``worker`` index in [0, k). Worker w updates units bounds[w] to bounds[w + 1] - 1
+    and computes their distances to the next sample, then posts its block's best unit and
+    that unit's distance in its part of ``mailbox`` (float64, k * MAILBOX_STRIDE) and
+    stores t + 1 in its step counter, ``counters[w * MAILBOX_STRIDE]``, where
+    ``counters`` is an int64 view of ``mailbox``. It waits until every other worker's
+    counter reaches t + 1, and every worker then picks the same best-matching unit from
+    the k candidates. ``mailbox`` must be zero at the start. The result does not depend on
+    k, because each unit's arithmetic is the same.
 
     ``weight_norms`` (n_units,) contains ||w_j||. The cosine distance reads it and keeps it current.
-    ``coefficients`` (n_workers, n_units) is scratch in the weights' dtype, so the update runs
-    in that precision; worker w uses row w.
-    ``distances`` (2, n_units) float64 scratch holds the distances to the samples of even
-    and odd steps, so that a worker can write the next step's while another still reads
-    this step's. ``candidates`` (2, n_workers, 2) float64 scratch holds, by the same
-    parity, each worker's best unit of its block and that unit's distance.
+    ``coefficients`` (k, m) with m >= n_units is scratch in the weights' dtype, so the update
+    runs in that precision; worker w uses row w.
     Units are numbered row by row with ``n_cols`` per row, and a unit's x position depends
     only on its column and the parity of its row, its y position only on its row (true of
     both grids in ``assoc.som.grid``); the Gaussian neighbourhood uses this to compute
@@ -251,8 +252,9 @@ def online_steps(
     n_steps = order.shape[0]
     if n_steps == 0:
         return 0
-    first = worker * n_units // n_workers
-    stop = (worker + 1) * n_units // n_workers
+    n_workers = bounds.shape[0] - 1
+    first = bounds[worker]
+    stop = bounds[worker + 1]
     # Views of this worker's block of units, indexed from 0. With loops over range(first,
     # stop) on the full arrays, LLVM could not prove the unit index non-negative. It kept
     # Numba's negative-index checks in the inner loops, and a step ran up to 30% slower.
@@ -262,7 +264,10 @@ def online_steps(
     block_positions = positions[first:stop]
     coef = coefficients[worker]
     block_coef = coef[first:stop]
-    block_distances = (distances[0, first:stop], distances[1, first:stop])
+    # Distances of the block's units to the samples of even and odd steps. Only this
+    # worker reads them, so they are its own array and share no cache line with another's.
+    block_distances = np.empty((2, n_block))
+    own = worker * MAILBOX_STRIDE
     # Gaussian factors: exponents, then exponentials, of the even rows' columns, the odd
     # rows' columns, and the rows, in one buffer for one vectorized exponential.
     n_factors = 2 * n_cols + n_rows
@@ -290,24 +295,24 @@ def online_steps(
     else:
         for j in range(n_block):
             current[j] = _distance_chebyshev(x, block, j, zero)
-    _publish_block_best(current, first, candidates[0, worker])
+    _post_block_best(current, first, mailbox, own + 1)
 
     for t in range(n_steps):
+        slot = 1 + 2 * (t & 1)
         if n_workers > 1:
-            store_release(counters, worker * COUNTER_STRIDE, t + 1)
+            store_release(counters, own, t + 1)
             for other in range(n_workers):
                 if other != worker:
-                    wait_at_least(counters, other * COUNTER_STRIDE, t + 1)
+                    wait_at_least(counters, other * MAILBOX_STRIDE, t + 1)
         x = data[order[t]]
         # The first unit with the smallest distance: blocks are in unit order, and each
         # block's candidate is its first smallest.
-        step_candidates = candidates[t & 1]
         best_unit = 0
         best_distance = np.inf
         for other in range(n_workers):
-            if step_candidates[other, 0] < best_distance:
-                best_distance = step_candidates[other, 0]
-                best_unit = int(step_candidates[other, 1])
+            if mailbox[other * MAILBOX_STRIDE + slot] < best_distance:
+                best_distance = mailbox[other * MAILBOX_STRIDE + slot]
+                best_unit = int(mailbox[other * MAILBOX_STRIDE + slot + 1])
 
         # Neighbourhood coefficients eta * h, in the weights' dtype.
         eta = etas[t]
@@ -376,7 +381,7 @@ def online_steps(
                 else:
                     following[j] = _update_chebyshev(block, j, x, block_coef[j], next_x, zero)
                     n_updates += 1
-        _publish_block_best(following, first, candidates[1 - (t & 1), worker])
+        _post_block_best(following, first, mailbox, own + 4 - slot)
     return n_updates
 
 

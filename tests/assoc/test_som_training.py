@@ -163,7 +163,7 @@ def test_online_tiny_coefficients_still_update():
 @pytest.mark.parametrize("distance", DISTANCES)
 @pytest.mark.parametrize("n_jobs", [2, 3])
 def test_online_threads_give_identical_weights(dtype, distance, n_jobs):
-    # 5 x 7 units split over 2 or 3 threads: blocks start and end inside grid rows. Three
+    # 5 x 7 units split over 2 or 3 threads: blocks may start inside grid rows. Three
     # threads spin on two cores in CI and wait for the scheduler, hence fewer steps.
     X, _ = blobs(200 if n_jobs == 2 else 40, seed=4)
     X = X.astype(dtype)
@@ -181,3 +181,27 @@ def test_online_threads_skip_the_same_units(neighborhood):
     serial = SOM(4, 6, **options).fit(X)
     threaded = SOM(4, 6, n_jobs=2, **options).fit(X)
     np.testing.assert_array_equal(threaded.weights_, serial.weights_)
+
+
+def test_thread_blocks_start_on_cache_lines():
+    from assoc.som.som import _block_bounds
+
+    weights = np.zeros((375, 300), dtype=np.float32)  # rows of 1,200 bytes: every 4th starts a line
+    for n_workers in (1, 2, 3):
+        bounds = _block_bounds(weights, n_workers)
+        assert bounds[0] == 0
+        assert bounds[-1] == 375
+        assert np.all(np.diff(bounds) > 0)
+        for first in bounds[1:-1]:
+            assert (weights.ctypes.data + first * 1200) % 64 == 0
+
+
+def test_threaded_training_restores_cpu_affinity():
+    import os
+
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("os.sched_getaffinity is Linux-only")
+    before = os.sched_getaffinity(0)
+    X, _ = blobs(50, seed=6)
+    SOM(3, 4, n_iter=50, n_jobs=2).fit(X)
+    assert os.sched_getaffinity(0) == before
