@@ -26,6 +26,10 @@ CHUNK_VALUES = 1 << 22
 
 # The online trainer calls the kernel in chunks of steps and reports progress between them.
 MIN_STEPS_PER_CALL = 2000
+# Chunks on several threads are longer: each one wakes the pool threads, and on the
+# benchmark machine (a virtual machine) that took up to about 0.5 ms, which 2,000 steps
+# of 1.7 us did not hide.
+MIN_STEPS_PER_THREADED_CALL = 20000
 
 # Threads that run the online kernel beside the calling thread when n_jobs > 1. They are
 # started once per process and kept, because starting threads for every chunk of steps
@@ -477,7 +481,7 @@ class SOM:
         coefficients = np.empty((n_workers, -(-self.n_units // 16) * 16), dtype=self.dtype)
         pool = _worker_pool(n_workers - 1) if n_workers > 1 else None
         total = order.shape[0]
-        chunk = max(MIN_STEPS_PER_CALL, total // 100)
+        chunk = max(MIN_STEPS_PER_CALL if n_workers == 1 else MIN_STEPS_PER_THREADED_CALL, total // 100)
         for start in range(0, total, chunk):
             stop = min(start + chunk, total)
             steps = np.arange(self.n_steps_, self.n_steps_ + stop - start)
