@@ -16,9 +16,10 @@ function ``retrieve`` (which checks the patterns on every call) and with
 ``ModernHopfield.recall`` (which checked them once, when the memory was built). A step
 counts as 4 N d batch floating-point operations, the two matrix products without the
 exponentials, and is reported in GFLOP/s beside the machine's float32 GEMM rate
-measured in the same run. Every figure is the best of several repeats. assoc and NumPy are called in turn,
-so that a burst of load from other processes hits both; torch is timed after them. The
-script prints Markdown tables, the BLAS library that NumPy loaded, and the load average
+measured in the same run. Every figure is the best of several repeats. assoc's two
+calls are timed in turn, then NumPy, then torch, each after a pause of SETTLE_SECONDS:
+a thread pool keeps spinning for a while after its work, and would slow the next
+library's threads. With --threads 1 nothing spins on the other core. The script prints Markdown tables, the BLAS library that NumPy loaded, and the load average
 (``uptime``) before and after, because other processes may share the CPU.
 
 OPENBLAS_CORETYPE, when set, pins OpenBLAS to older kernels; unset it (and
@@ -45,7 +46,7 @@ except ImportError:  # the BLAS thread count then stays at OpenBLAS's default
 from assoc.hopfield import ClassicalMemory, DenseMemory, ModernHopfield, ModernMemory, capacity_sweep, retrieve
 
 BETA_SCALE = 1.0  # beta = BETA_SCALE / sqrt(d), the usual attention temperature
-TORCH_SETTLE_SECONDS = 0.3  # pause after torch, so that its idle threads stop spinning
+SETTLE_SECONDS = 0.3  # pause after each library's timing, so that its idle threads stop spinning
 
 
 def uptime() -> str:
@@ -147,21 +148,21 @@ def bench_retrieval(sizes, dims, batches, repeats, torch_retrieve):
                 np.testing.assert_allclose(retrieve(queries, patterns, beta), reference, atol=1e-4)
                 np.testing.assert_allclose(memory.recall(queries), reference, atol=1e-4)
 
-                ours_s, memory_s, numpy_s = best_seconds_interleaved(
-                    [
-                        lambda: retrieve(queries, patterns, beta),
-                        lambda: memory.recall(queries),
-                        lambda: numpy_retrieve(queries, patterns, beta),
-                    ],
-                    repeats,
+                # Each library is timed on its own, after a pause: thread pools keep
+                # spinning for a while after a call (OpenBLAS's, for example), and a
+                # spinning pool would take a core from the next library's threads.
+                ours_s, memory_s = best_seconds_interleaved(
+                    [lambda: retrieve(queries, patterns, beta), lambda: memory.recall(queries)], repeats
                 )
+                time.sleep(SETTLE_SECONDS)
+                numpy_s = best_seconds(lambda: numpy_retrieve(queries, patterns, beta), repeats)
+                time.sleep(SETTLE_SECONDS)
                 torch_cell = "n/a"
                 if torch_retrieve is not None:
-                    # torch runs on its own: its OpenMP threads keep spinning for a while
-                    # after each call and would slow whatever ran next.
-                    torch_s = best_seconds(lambda: torch_retrieve(queries, patterns, beta), repeats)
+                    writable = patterns.copy()  # torch warns about read-only NumPy arrays
+                    torch_s = best_seconds(lambda: torch_retrieve(queries, writable, beta), repeats)
                     torch_cell = f"{flops / torch_s / 1e9:.1f}"
-                    time.sleep(TORCH_SETTLE_SECONDS)
+                    time.sleep(SETTLE_SECONDS)
                 print(
                     f"| {n_patterns:.0e} | {d} | {batch} | {flops / ours_s / 1e9:.1f} | {flops / memory_s / 1e9:.1f} "
                     f"| {flops / numpy_s / 1e9:.1f} | {torch_cell} | {numpy_s / ours_s:.2f} | {numpy_s / memory_s:.2f} "

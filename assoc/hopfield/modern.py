@@ -19,7 +19,6 @@ from numba import get_num_threads
 
 from assoc.errors import ConfigError
 from assoc.hopfield import _kernels
-from assoc.hopfield._parallel import PARALLEL_MIN_WORK
 from assoc.hopfield._validation import (
     all_finite,
     as_matrix,
@@ -32,19 +31,21 @@ from assoc.hopfield._validation import (
 
 logger = logging.getLogger(__name__)
 
-# A single query of at least ONE_PASS_MIN_WORK multiply-adds and ONE_PASS_MIN_FEATURES
-# key features goes to the parallel one-pass kernel, which reads the patterns once and
-# splits them over the Numba threads. Other calls with at most SERIAL_MAX_QUERIES queries
-# run the same one-pass loop on one thread. Everything else takes the BLAS path: a GEMM
-# for the scores, the softmax, and a GEMM for the weighted sum.
-# NOTE: limits from benchmarks/bench_hopfield.py on a 2-core AMD EPYC (Zen 5). With two
-# threads the parallel kernel led for 1e5 patterns of 256 features in 5 of 6 runs under
-# load, but with 64 features it fell to 0.1x in 2 of 6 runs. On one thread the serial
-# loop matched or beat NumPy's two gemv calls for one query at 1e3 and 1e4 patterns of
-# 64 and 256 features, in float32 and float64. At four queries it still won in float32,
-# but not always in float64.
-ONE_PASS_MIN_WORK = PARALLEL_MIN_WORK
-ONE_PASS_MIN_FEATURES = 128
+# A single query of at least ONE_PASS_MIN_WORK multiply-adds, against at least two
+# chunks of _MIN_CHUNK_ROWS patterns, goes to the parallel one-pass kernel when Numba has
+# two threads or more. It reads the patterns once and splits them over the threads.
+# Other calls with at most SERIAL_MAX_QUERIES queries run the same one-pass loop on one
+# thread. Everything else takes the BLAS path: a GEMM for the scores, the softmax, and
+# a GEMM for the weighted sum.
+# NOTE: limits from benchmarks/bench_hopfield.py on an idle 2-core AMD EPYC (Zen 5),
+# float32. On two threads, the parallel kernel beat NumPy's two gemv calls (also on two
+# threads) by 1.26-1.73x for one query against 1e4-1e5 patterns of 64 and 256
+# features. With another process spinning on the second core (OpenBLAS's threads after
+# a NumPy call, for example) it can fall far behind, so busy machines are better served
+# by one Numba thread. On one thread the serial loop matched or beat the gemv calls for
+# one query at 1e3 and 1e4 patterns, in float32 and float64. At four queries it still
+# won in float32, but not always in float64.
+ONE_PASS_MIN_WORK = 1 << 19
 SERIAL_MAX_QUERIES = {np.dtype(np.float32): 4, np.dtype(np.float64): 2}
 
 # The BLAS path scores at most this many (query, pattern) pairs at once: 2**26 entries
@@ -196,7 +197,7 @@ def _retrieve_step(queries, keys, values, beta, stored_finite=False, queries_fin
     """
     n_queries = queries.shape[0]
     work = n_queries * keys.shape[0] * (keys.shape[1] + values.shape[1])
-    if n_queries == 1 and keys.shape[1] >= ONE_PASS_MIN_FEATURES and work >= ONE_PASS_MIN_WORK:
+    if n_queries == 1 and work >= ONE_PASS_MIN_WORK and keys.shape[0] >= 2 * _MIN_CHUNK_ROWS:
         if get_num_threads() > 1:
             if not queries_finite:
                 check_finite("queries", queries)
