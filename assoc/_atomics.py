@@ -74,7 +74,14 @@ def spin_pause(typingctx):
 
 
 @njit(cache=NUMBA_CACHE, nogil=True)
-def wait_at_least(counters, index, value):
-    """Spin until ``counters[index]`` (read with acquire order) is at least ``value``."""
+def wait_at_least(counters, index, value, abort_index):
+    """Spin until ``counters[index]`` is at least ``value``; return False if ``counters[abort_index]`` turns non-zero first.
+
+    Both entries are read with acquire order. The abort entry lets another thread release
+    a waiter whose partner failed before it reached the barrier.
+    """
     while load_acquire(counters, index) < value:
+        if load_acquire(counters, abort_index) != 0:
+            return False
         spin_pause()
+    return True

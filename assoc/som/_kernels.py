@@ -230,12 +230,14 @@ def online_steps(
     k = len(bounds) - 1 threads may run this kernel at once on the same arrays, each with
     its own ``worker`` index in [0, k). Worker w updates units bounds[w] to bounds[w + 1] - 1
     and computes their distances to the next sample, then posts its block's best unit and
-    that unit's distance in its part of ``mailbox`` (float64, k * MAILBOX_STRIDE) and
+    that unit's distance in its part of ``mailbox`` and
     stores t + 1 in its step counter, ``counters[w * MAILBOX_STRIDE]``, where
     ``counters`` is an int64 view of ``mailbox``. It waits until every other worker's
     counter reaches t + 1, and every worker then picks the same best-matching unit from
-    the k candidates. ``mailbox`` must be zero at the start. The result does not depend on
-    k, because each unit's arithmetic is the same.
+    the k candidates. ``mailbox`` (float64, (k + 1) * MAILBOX_STRIDE) must be zero at the
+    start; a non-zero ``counters[k * MAILBOX_STRIDE]`` tells waiting workers to stop and
+    return -1 (set when a worker could not start). The result does not depend on k,
+    because each unit's arithmetic is the same.
 
     ``weight_norms`` (n_units,) contains ||w_j||. The cosine distance reads it and keeps it current.
     ``coefficients`` (k, m) with m >= n_units is scratch in the weights' dtype, so the update
@@ -244,7 +246,8 @@ def online_steps(
     only on its column and the parity of its row, its y position only on its row (true of
     both grids in ``assoc.som.grid``); the Gaussian neighbourhood uses this to compute
     2 n_cols + n_rows exponentials per step instead of n_units.
-    Returns the number of unit updates this worker made (units with h = 0 are skipped).
+    Returns the number of unit updates this worker made (units with h = 0 are skipped),
+    or -1 when it stopped at the abort flag.
     """
     n_units = weights.shape[0]
     n_rows = n_units // n_cols
@@ -268,6 +271,7 @@ def online_steps(
     # worker reads them, so they are its own array and share no cache line with another's.
     block_distances = np.empty((2, n_block))
     own = worker * MAILBOX_STRIDE
+    abort = n_workers * MAILBOX_STRIDE
     # Gaussian factors: exponents, then exponentials, of the even rows' columns, the odd
     # rows' columns, and the rows, in one buffer for one vectorized exponential.
     n_factors = 2 * n_cols + n_rows
@@ -302,8 +306,8 @@ def online_steps(
         if n_workers > 1:
             store_release(counters, own, t + 1)
             for other in range(n_workers):
-                if other != worker:
-                    wait_at_least(counters, other * MAILBOX_STRIDE, t + 1)
+                if other != worker and not wait_at_least(counters, other * MAILBOX_STRIDE, t + 1, abort):
+                    return -1
         x = data[order[t]]
         # The first unit with the smallest distance: blocks are in unit order, and each
         # block's candidate is its first smallest.

@@ -97,6 +97,19 @@ def _on_cpu(cpu, function, *args):
         os.sched_setaffinity(0, previous)
 
 
+def _run_worker(cpu, counters: np.ndarray, abort: int, worker: int, arguments: tuple) -> None:
+    """Run one worker of the online kernel on ``cpu``; on failure, release the others and re-raise.
+
+    The other workers wait for this one at every step, so a worker that fails without
+    reaching the kernel sets the abort entry of ``counters``, and they return -1.
+    """
+    try:
+        _on_cpu(cpu, _kernels.online_steps, worker, *arguments)
+    except BaseException:
+        counters[abort] = 1
+        raise
+
+
 def _worker_pool(n_threads: int) -> ThreadPoolExecutor:
     """Return the process's worker pool, grown to at least ``n_threads`` threads."""
     global _WORKER_POOL
@@ -486,11 +499,12 @@ class SOM:
             stop = min(start + chunk, total)
             steps = np.arange(self.n_steps_, self.n_steps_ + stop - start)
             etas, sigmas = self.schedule(steps, n_iter)
-            mailbox = np.zeros(n_workers * _kernels.MAILBOX_STRIDE)
+            mailbox = np.zeros((n_workers + 1) * _kernels.MAILBOX_STRIDE)
+            counters = mailbox.view(np.int64)
             arguments = (
                 bounds,
                 mailbox,
-                mailbox.view(np.int64),
+                counters,
                 weights,
                 weight_norms,
                 X,
@@ -511,11 +525,12 @@ class SOM:
                 # once per step.
                 with _MULTI_WORKER_LOCK:
                     cpus = _distinct_cpus(n_workers)
+                    abort = n_workers * _kernels.MAILBOX_STRIDE
                     futures = [
-                        pool.submit(_on_cpu, cpus[worker], _kernels.online_steps, worker, *arguments)
+                        pool.submit(_run_worker, cpus[worker], counters, abort, worker, arguments)
                         for worker in range(1, n_workers)
                     ]
-                    _on_cpu(cpus[0], _kernels.online_steps, 0, *arguments)
+                    _run_worker(cpus[0], counters, abort, 0, arguments)
                     for future in futures:
                         future.result()
             self.n_steps_ += stop - start

@@ -205,3 +205,19 @@ def test_threaded_training_restores_cpu_affinity():
     X, _ = blobs(50, seed=6)
     SOM(3, 4, n_iter=50, n_jobs=2).fit(X)
     assert os.sched_getaffinity(0) == before
+
+
+def test_failed_thread_releases_the_others(monkeypatch):
+    from assoc.som import som as som_module
+
+    original = som_module._on_cpu
+
+    def fail_in_worker_one(cpu, function, worker, *args):
+        if worker == 1:
+            raise RuntimeError("worker 1 failed to start")
+        return original(cpu, function, worker, *args)
+
+    monkeypatch.setattr(som_module, "_on_cpu", fail_in_worker_one)
+    X, _ = blobs(50, seed=7)
+    with pytest.raises(RuntimeError, match="worker 1 failed to start"):
+        SOM(3, 4, n_iter=50, n_jobs=2).fit(X)
