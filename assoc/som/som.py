@@ -65,6 +65,14 @@ def _block_bounds(weights: np.ndarray, n_workers: int) -> np.ndarray:
     return np.asarray(bounds, dtype=np.int64)
 
 
+def _usable_cpu_count() -> int:
+    """Return the number of CPUs this process may run on (its affinity mask), or os.cpu_count()."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
 def _distinct_cpus(n_workers: int) -> list[int | None]:
     """Return a CPU for each worker, all different, or None for each when that is not possible."""
     try:
@@ -209,12 +217,13 @@ class SOM:
     random_state : int or numpy.random.Generator, optional
         Seed of the initial weights and of the online sample order.
     n_jobs : int, default 1
-        Threads of the online trainer; -1 means one per CPU. Each thread updates a block
-        of units and the threads meet once per step, so the weights are the same for every
-        n_jobs. Waiting threads spin instead of sleeping, which suits idle cores only: with
-        more threads than free cores a step can wait for the scheduler (milliseconds)
-        instead of microseconds. The batch trainer and the metrics use Numba's threads
-        whatever n_jobs is.
+        Threads of the online trainer; -1 means one per CPU that the process may use (its
+        affinity mask). Each thread updates a block of units and the threads meet once per
+        step, so the weights are the same for every n_jobs. Waiting threads spin instead
+        of sleeping, so a larger n_jobs than the usable CPUs is lowered to their number,
+        with a warning. Even so, when other processes keep those CPUs busy a step can wait
+        for the scheduler (milliseconds) instead of microseconds: use n_jobs > 1 on idle
+        cores only. The batch trainer and the metrics use Numba's threads whatever n_jobs is.
 
     Attributes
     ----------
@@ -481,8 +490,18 @@ class SOM:
         return etas, sigmas
 
     def _online_workers(self) -> int:
-        """Return the number of threads for the online kernel: n_jobs, at most one per unit."""
-        n_jobs = (os.cpu_count() or 1) if self.n_jobs == -1 else int(self.n_jobs)
+        """Return the number of threads for the online kernel: n_jobs, at most one per usable CPU and per unit."""
+        usable = _usable_cpu_count()
+        n_jobs = usable if self.n_jobs == -1 else int(self.n_jobs)
+        if n_jobs > usable:
+            logger.warning(
+                "n_jobs=%d but this process may use %d CPU(s); training on %d thread(s), because "
+                "spinning threads that share a CPU wait milliseconds per step.",
+                n_jobs,
+                usable,
+                usable,
+            )
+            n_jobs = usable
         return max(1, min(n_jobs, self.n_units))
 
     def _run_online(self, X: np.ndarray, order: np.ndarray, n_iter: int, progress) -> None:

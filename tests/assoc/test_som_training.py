@@ -162,9 +162,13 @@ def test_online_tiny_coefficients_still_update():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("distance", DISTANCES)
 @pytest.mark.parametrize("n_jobs", [2, 3])
-def test_online_threads_give_identical_weights(dtype, distance, n_jobs):
-    # 5 x 7 units split over 2 or 3 threads: blocks may start inside grid rows. Three
-    # threads spin on two cores in CI and wait for the scheduler, hence fewer steps.
+def test_online_threads_give_identical_weights(dtype, distance, n_jobs, monkeypatch):
+    # 5 x 7 units split over 2 or 3 threads: blocks may start inside grid rows. The CPU
+    # count is faked so that n_jobs threads run whatever the machine has. Three threads
+    # then spin on two cores in CI and wait for the scheduler, hence fewer steps.
+    from assoc.som import som as som_module
+
+    monkeypatch.setattr(som_module, "_usable_cpu_count", lambda: n_jobs)
     X, _ = blobs(200 if n_jobs == 2 else 40, seed=4)
     X = X.astype(dtype)
     options = dict(topology="hexagonal", distance=distance, sigma=2.0, n_iter=len(X), dtype=dtype, random_state=0)
@@ -221,3 +225,13 @@ def test_failed_thread_releases_the_others(monkeypatch):
     X, _ = blobs(50, seed=7)
     with pytest.raises(RuntimeError, match="worker 1 failed to start"):
         SOM(3, 4, n_iter=50, n_jobs=2).fit(X)
+
+
+def test_n_jobs_capped_at_usable_cpus(monkeypatch, caplog):
+    from assoc.som import som as som_module
+
+    monkeypatch.setattr(som_module, "_usable_cpu_count", lambda: 2)
+    assert SOM(3, 4, n_jobs=16)._online_workers() == 2
+    assert "n_jobs=16 but this process may use 2 CPU(s)" in caplog.text
+    assert SOM(3, 4, n_jobs=-1)._online_workers() == 2
+    assert SOM(1, 1, n_jobs=2)._online_workers() == 1  # one unit: one thread
