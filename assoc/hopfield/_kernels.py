@@ -201,9 +201,10 @@ def softmax_retrieve_serial(queries, keys, values, beta, out):
     The one-pass kernel of :func:`softmax_partials` over all keys, without a parallel
     region or a merge step: for a few queries it beats two BLAS matrix-vector products
     (keys are read once, and the exponentials vectorize). Returns 0 when done, 1 when a
-    query holds a NaN or infinite entry (then ``out`` is not filled), and 2 when a
-    score was NaN or infinite, as for the ``invalid`` flags of :func:`softmax_partials`.
-    NaN or infinite values make ``out`` non-finite instead.
+    query contains a NaN or infinite entry (then ``out`` is not filled), 2 when a score was
+    NaN or infinite, as for the ``invalid`` flags of :func:`softmax_partials`, and 3 when
+    a result entry is NaN or infinite otherwise (NaN or infinite values, or a weighted
+    sum beyond the dtype's range).
     """
     n_queries, n_features = queries.shape
     for q in range(n_queries):
@@ -227,6 +228,8 @@ def softmax_retrieve_serial(queries, keys, values, beta, out):
         inverse = 1.0 / running_sum
         for k in range(row.shape[0]):
             row[k] *= inverse
+            if status == 0 and not (-np.inf < row[k] < np.inf):
+                status = 3
     return status
 
 

@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from assoc._finite import nonfinite_message
 from assoc.errors import ConfigError
 
 
@@ -67,10 +68,14 @@ def all_finite(array: np.ndarray) -> bool:
     return bool(np.isfinite(total)) or bool(np.all(np.isfinite(array)))
 
 
-def check_finite(name: str, array: np.ndarray) -> None:
-    """Raise ConfigError when ``array`` contains NaN or infinite entries."""
+def check_finite(name: str, array: np.ndarray, original=None) -> None:
+    """Raise ConfigError when ``array`` contains NaN or infinite entries, naming the first.
+
+    ``original``, when given, is the caller's array before a conversion of dtype, so
+    that an entry that overflowed in the conversion is reported as such.
+    """
     if not all_finite(array):
-        raise ConfigError(f"{name} contains NaN or infinite values; remove or replace them before the call.")
+        raise ConfigError(nonfinite_message(name, array, original, fix="remove or replace them before the call"))
 
 
 def as_matrix(

@@ -35,7 +35,7 @@ def _stored_copy(name: str, array, dtype: np.dtype) -> np.ndarray:
     # float32, and the check below reports it.
     with np.errstate(over="ignore"):
         stored = np.array(array, dtype=dtype, order="C", copy=True)
-    check_finite(name, stored)
+    check_finite(name, stored, original=array)
     stored.flags.writeable = False
     return stored
 

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from assoc._finite import nonfinite_message
 from assoc.errors import ConfigError
 from assoc.progress import ProgressCallback
 from assoc.som import _kernels
@@ -333,7 +334,10 @@ class SOM:
         except (TypeError, ValueError) as error:
             raise ConfigError(f"{name} must be a numeric array of shape (n_samples, n_features): {error}") from None
         if array.dtype.kind not in "biuf":
-            raise ConfigError(f"{name} must contain real numbers; got dtype {array.dtype}.")
+            raise ConfigError(
+                f"{name} must contain real numbers; got dtype {array.dtype}. Convert it first, for example "
+                f"{name}.real or {name}.astype(np.float64)."
+            )
         if array.ndim != 2:
             raise ConfigError(f"{name} must be 2-d (n_samples, n_features); got shape {array.shape}.")
         if array.shape[0] == 0 or array.shape[1] == 0:
@@ -342,11 +346,14 @@ class SOM:
             self._check_fitted()
             if array.shape[1] != self.n_features_in_:
                 raise ConfigError(
-                    f"{name} has {array.shape[1]} features, but the map was fitted with {self.n_features_in_}."
+                    f"{name} has {array.shape[1]} features, but the map was fitted with {self.n_features_in_}; "
+                    "pass data with the same features, or fit a new map."
                 )
-        array = np.ascontiguousarray(array, dtype=self.dtype)
+        original = array
+        with np.errstate(over="ignore"):
+            array = np.ascontiguousarray(array, dtype=self.dtype)
         if not np.all(np.isfinite(array)):
-            raise ConfigError(f"{name} contains NaN or infinite values; remove or impute them first.")
+            raise ConfigError(nonfinite_message(name, array, original, fix="remove or impute them first"))
         return array
 
     def _check_fitted(self) -> None:
@@ -380,9 +387,11 @@ class SOM:
                 f"weights must have shape ({self.n_units}, n_features), one row per unit; got {weights.shape}."
             )
         # A copy, so that training never writes into the caller's array.
-        weights = np.array(weights, dtype=self.dtype, order="C", copy=True)
+        original = weights
+        with np.errstate(over="ignore"):
+            weights = np.array(weights, dtype=self.dtype, order="C", copy=True)
         if not np.all(np.isfinite(weights)):
-            raise ConfigError("weights contain NaN or infinite values.")
+            raise ConfigError(nonfinite_message("weights", weights, original, fix="pass finite weights"))
         self.weights_ = weights
         self.n_features_in_ = weights.shape[1]
         self.n_steps_ = 0

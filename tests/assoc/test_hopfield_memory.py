@@ -215,3 +215,10 @@ def test_repr_names_sizes():
     keys, values, _ = _arrays(np.float32)
     text = repr(ModernHopfield(keys, 1.0, values=values))
     assert text == "ModernHopfield(n_patterns=40, n_features=12, n_value_features=5, beta=1.0, dtype=float32)"
+
+
+def test_stored_overflow_names_the_conversion():
+    patterns = np.ones((4, 3))
+    patterns[1, 2] = 1e300
+    with pytest.raises(ConfigError, match=r"index \(1, 2\).*converted from the finite 1e\+300.*float32 limit"):
+        ModernHopfield(patterns, 1.0, dtype=np.float32)

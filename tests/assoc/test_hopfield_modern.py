@@ -334,3 +334,17 @@ def test_nan_queries_rejected_on_every_path(n_queries, max_steps):
         retrieve(queries, patterns, 1.0, max_steps=max_steps)
     with pytest.raises(ConfigError, match="queries contains NaN"):
         hetero_retrieve(queries, patterns, patterns[:, :2], 1.0)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize("n_queries", [1, 3, 40])  # serial kernel, then the BLAS path
+def test_overflow_of_finite_inputs_raises(n_queries):
+    patterns = np.full((20, 4), 1e200)
+    queries = np.full((n_queries, 4), 1e200)
+    with pytest.raises(ConfigError, match="Retrieval overflowed float64.*Scale the patterns and queries down"):
+        retrieve(queries, patterns, 1.0)
+    # Each value is finite, but the unnormalised sum of 20 of them is not.
+    values = np.full((20, 2), 1e308)
+    with pytest.raises(ConfigError, match="Retrieval overflowed float64"):
+        hetero_retrieve(np.ones((n_queries, 4)), np.ones((20, 4)), values, 1.0)

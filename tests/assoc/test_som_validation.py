@@ -107,3 +107,14 @@ def test_linked_needs_fitted_maps():
         linked.partial_fit(np.zeros((2, 2)), np.zeros((2, 2)))
     with pytest.raises(ConfigError, match="must be an assoc.som.SOM; got str"):
         LinkedSOMs("map", SOM(2, 2))
+
+
+def test_nonfinite_message_names_entry_and_overflow():
+    som = SOM(2, 2, dtype=np.float32)
+    X = np.ones((3, 2))
+    X[2, 1] = np.inf
+    with pytest.raises(ConfigError, match=r"X contains NaN or infinite values \(1 entry, the first at index \(2, 1\)"):
+        som.fit(X)
+    X[2, 1] = 1e39  # finite in float64, infinite in float32
+    with pytest.raises(ConfigError, match=r"converted from the finite 1e\+39, which exceeds the float32 limit.*dtype=np.float64"):
+        som.fit(X)
