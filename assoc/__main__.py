@@ -1,8 +1,7 @@
 from assoc.cli import main
 
-# main() returns 130 after a Ctrl-C. A KeyboardInterrupt that escapes it anyway, for
-# example one raised again while a brian2 object is cleaned up, must not turn the exit
-# status into death by SIGINT, so it is caught here too.
+# main() returns 130 after a Ctrl-C. A KeyboardInterrupt that escapes it anyway is
+# caught here too, so that the exit status stays 130 instead of death by SIGINT.
 try:
     code = main()
 except KeyboardInterrupt:

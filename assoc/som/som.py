@@ -66,6 +66,19 @@ def _block_bounds(weights: np.ndarray, n_workers: int) -> np.ndarray:
     return np.asarray(bounds, dtype=np.int64)
 
 
+def _generator(random_state) -> np.random.Generator:
+    """Return a Generator for ``random_state``: None, an int >= 0, or a Generator used as is."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    valid_int = isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool) and random_state >= 0
+    if random_state is None or valid_int:
+        return np.random.default_rng(random_state)
+    raise ConfigError(
+        f"The 'random_state' parameter must be None, an integer >= 0 or a numpy.random.Generator; "
+        f"got {random_state!r}. Pass a seed such as random_state=0."
+    )
+
+
 def _usable_cpu_count() -> int:
     """Return the number of CPUs this process may run on (its affinity mask), or os.cpu_count()."""
     try:
@@ -277,7 +290,7 @@ class SOM:
         self.n_jobs = n_jobs
         self._validate_parameters()
 
-        self._rng = np.random.default_rng(random_state)
+        self._rng = _generator(random_state)
         self.weights_: np.ndarray | None = None
         self.n_features_in_: int | None = None
         self.n_steps_ = 0

@@ -24,6 +24,8 @@ def fitted_map(n_features=2):
         ({"n_iter": 2.5}, "'n_iter' parameter must be a positive integer"),
         ({"n_jobs": 0}, r"'n_jobs' parameter must be a positive integer or -1 \(one thread per CPU\); got 0"),
         ({"n_jobs": True}, "'n_jobs' parameter must be a positive integer or -1"),
+        ({"random_state": -1}, "'random_state' parameter must be None, an integer >= 0 or a numpy.random.Generator; got -1"),
+        ({"random_state": "0"}, "'random_state' parameter must be None, an integer >= 0 .*got '0'"),
         ({"dtype": np.int32}, "'dtype' parameter must be float32 or float64; got int32"),
         ({"algorithm": "batch", "neighborhood": "mexican_hat"}, "use algorithm='online' or another neighborhood"),
         ({"init": "zeros"}, "'init' parameter must be one of 'random', 'sample', 'pca'"),
