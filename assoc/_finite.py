@@ -16,9 +16,9 @@ def nonfinite_message(name: str, array: np.ndarray, original=None, fix: str = "r
     if bad.size == 0:
         return f"{name} contains no NaN or infinite values."
     index = tuple(int(i) for i in bad[0])
-    shown = index[0] if len(index) == 1 else index
+    position = index[0] if len(index) == 1 else index
     entries = "1 entry" if len(bad) == 1 else f"{len(bad)} entries"
-    message = f"{name} contains NaN or infinite values ({entries}, the first at index {shown}: {array[index].item()!r})"
+    message = f"{name} contains NaN or infinite values ({entries}, the first at index {position}: {array[index].item()!r})"
     if original is not None:
         source = np.asarray(original)
         if source.shape == array.shape and np.isfinite(source[index]):

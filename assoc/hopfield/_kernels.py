@@ -200,11 +200,13 @@ def softmax_retrieve_serial(queries, keys, values, beta, out):
 
     The one-pass kernel of :func:`softmax_partials` over all keys, without a parallel
     region or a merge step: for a few queries it beats two BLAS matrix-vector products
-    (keys are read once, and the exponentials vectorize). Returns 0 when done, 1 when a
-    query contains a NaN or infinite entry (then ``out`` is not filled), 2 when a score was
-    NaN or infinite, as for the ``invalid`` flags of :func:`softmax_partials`, and 3 when
-    a result entry is NaN or infinite otherwise (NaN or infinite values, or a weighted
-    sum beyond the dtype's range).
+    (keys are read once, and the exponentials vectorize). Returns a status code:
+
+    - 0 when done;
+    - 1 when a query contains a NaN or infinite entry (then ``out`` is not filled);
+    - 2 when a score was NaN or infinite, as for the ``invalid`` flags of :func:`softmax_partials`;
+    - 3 when a result entry is NaN or infinite otherwise, from NaN or infinite values or a
+      weighted sum beyond the dtype's range.
     """
     n_queries, n_features = queries.shape
     for q in range(n_queries):
@@ -220,8 +222,8 @@ def softmax_retrieve_serial(queries, keys, values, beta, out):
         _, running_sum, invalid = _softmax_chunk(
             queries[q], keys, values, 0, keys.shape[0], beta, row, scores, bits, tile_rows
         )
-        # The sum holds exp(0) = 1 for the top score, so it is 0 (or NaN) only when the
-        # scores were not finite; the division would then raise in compiled code.
+        # The sum contains exp(0) = 1 for the top score, so it is 0 (or NaN) only when the
+        # scores were not finite. The division would then raise in compiled code.
         if invalid or not running_sum > 0.0:
             status = 2
             continue

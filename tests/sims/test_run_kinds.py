@@ -25,7 +25,7 @@ def test_spiking_run_sigint_exits_130(tmp_path):
     # so the signal reaches a running simulation.
     # NOTE: a SIGINT while the network was still being built ended the process with -2
     # (killed by SIGINT) in 3 of 20 runs under pytest, after the command line had logged
-    # the interrupt; outside pytest, 20 of 20 such runs exited with 130. Not solved.
+    # the interrupt. Outside pytest, 20 of 20 such runs exited with 130. Not solved.
     seen = []
     for line in process.stderr:
         seen.append(line)
