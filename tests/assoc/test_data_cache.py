@@ -62,18 +62,18 @@ def test_write_cached_removes_dead_temporary(tmp_path, dead_pid, caplog):
 
 
 def test_stale_temporaries_keep_unrelated_files(tmp_path, dead_pid):
-    kept = [
+    unrelated_files = [
         tmp_path / "tiny.h5",
         tmp_path / f"tiny.h5.tmp-{dead_pid}",  # no random suffix
         tmp_path / f"tiny.h5.tmp-x{dead_pid}-0123abcd",  # not a pid
         tmp_path / "tiny.h5.tmp-0-0123abcd",  # pid 0 is never a writer's pid
     ]
-    for path in kept:
+    for path in unrelated_files:
         path.write_bytes(b"x")
     (tmp_path / f"folder.tmp-{dead_pid}-0123abcd").mkdir()
 
     assert remove_stale_temporaries(tmp_path) == []
-    for path in kept:
+    for path in unrelated_files:
         assert path.exists()
     assert (tmp_path / f"folder.tmp-{dead_pid}-0123abcd").is_dir()
 
